@@ -1,0 +1,202 @@
+"""The records that flow through the library: newsletter issues, their sections and passages, and hits.
+
+Everything here is a frozen dataclass so a record read from one stage can be handed to the next
+without anyone changing it under the reader's feet.  `to_json` methods give the one JSON shape used
+by the command line and the web API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+COUNTRIES = ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan")
+
+
+@dataclass(frozen=True)
+class IssueDate:
+    """A publication date, printed or inferred, at day or month precision.
+
+    `iso` is `YYYY-MM-DD` for a day and `YYYY-MM` for a month.  `first_day`/`last_day` bound it,
+    so a date-range filter can treat a month-precision issue as covering the whole month.
+    """
+
+    iso: str
+    precision: str  # "day" | "month"
+
+    @property
+    def year(self) -> int:
+        return int(self.iso[:4])
+
+    @property
+    def first_day(self) -> str:
+        return self.iso if self.precision == "day" else f"{self.iso}-01"
+
+    @property
+    def last_day(self) -> str:
+        return self.iso if self.precision == "day" else f"{self.iso}-31"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One newsletter issue, known by its source file name (the stable id) and its date.
+
+    `provenance` says for each metadata field where its value came from: "printed" (read from the
+    text), "inferred" (worked out from the stories), "catalog" (set by a person) or "unknown".
+    """
+
+    id: str
+    source: str
+    number: int | None
+    date: IssueDate | None
+    date_inferred: bool
+    title: str
+    source_link: str | None
+    provenance: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """A short human label, e.g. "Issue 9, 2020-12-24" or "2020-11 (inferred)"."""
+        parts = []
+        if self.number is not None:
+            parts.append(f"Issue {self.number}")
+        if self.date is not None:
+            parts.append(self.date.iso + (" (inferred)" if self.date_inferred else ""))
+        return ", ".join(parts) or self.source
+
+    def summary_json(self) -> dict:
+        return {
+            "id": self.id,
+            "number": self.number,
+            "date": self.date.iso if self.date else None,
+            "date_inferred": self.date_inferred,
+            "title": self.title,
+        }
+
+    def to_json(self) -> dict:
+        return {
+            **self.summary_json(),
+            "source": self.source,
+            "date_precision": self.date.precision if self.date else None,
+            "source_link": self.source_link,
+            "provenance": dict(self.provenance),
+        }
+
+
+@dataclass(frozen=True)
+class Section:
+    """One story of an issue.  `title_generated` marks a title made from the story's first words."""
+
+    id: str
+    issue_id: str
+    position: int
+    title: str
+    title_generated: bool
+    dateline: str | None
+    countries: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "position": self.position,
+            "title": self.title,
+            "title_generated": self.title_generated,
+            "dateline": self.dateline,
+            "countries": list(self.countries),
+        }
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A searchable piece of a section, sized to fit the embedding model.
+
+    `recurring` marks boilerplate that repeats across issues (contacts, hotlines): it stays
+    searchable but is kept out of related stories and does not crowd result lists.
+    """
+
+    id: str
+    issue_id: str
+    section_id: str
+    section_title: str
+    position: int
+    text: str
+    countries: tuple[str, ...]
+    recurring: bool
+
+    @property
+    def embedding_text(self) -> str:
+        """What the embedding model reads: the story title gives a passage its topic."""
+        return f"{self.section_title}. {self.text}"
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "issue_id": self.issue_id,
+            "section_id": self.section_id,
+            "section": self.section_title,
+            "position": self.position,
+            "text": self.text,
+            "countries": list(self.countries),
+            "recurring": self.recurring,
+        }
+
+
+@dataclass(frozen=True)
+class ParsedIssue:
+    """The output of parsing one file: the issue with its sections and passages in reading order."""
+
+    issue: Issue
+    sections: tuple[Section, ...]
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked result.  `found_by` maps each mode that found the passage to its 1-based rank there."""
+
+    passage: Passage
+    issue: Issue
+    score: float
+    found_by: dict[str, int] = field(hash=False, compare=False)
+
+    def to_json(self) -> dict:
+        return {
+            "passage_id": self.passage.id,
+            "score": round(self.score, 6),
+            "text": self.passage.text,
+            "section": self.passage.section_title,
+            "issue": self.issue.summary_json(),
+            "found_by": dict(self.found_by),
+            "countries": list(self.passage.countries),
+            "recurring": self.passage.recurring,
+        }
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions every search mode applies: an inclusive ISO date range, newsletter issues, countries.
+
+    An issue dated only to a month matches a range that overlaps that month.
+    """
+
+    date_from: str | None = None
+    date_to: str | None = None
+    issue_ids: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.date_from or self.date_to or self.issue_ids or self.countries)
+
+    def admits(self, passage: Passage, issue: Issue) -> bool:
+        if self.issue_ids and issue.id not in self.issue_ids:
+            return False
+        if self.countries and not set(self.countries) & set(passage.countries):
+            return False
+        if self.date_from or self.date_to:
+            if issue.date is None:
+                return False
+            if self.date_from and issue.date.last_day < self.date_from:
+                return False
+            if self.date_to and issue.date.first_day > self.date_to:
+                return False
+        return True

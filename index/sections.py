@@ -1,0 +1,106 @@
+"""Cleaned blocks -> stories (sections), each with its title, dateline and paragraphs.
+
+A story starts at a heading.  Where the newsletter runs a story on without a heading, a paragraph
+that opens with another country's IOM mission ("IOM Kyrgyzstan launched ...") starts a new,
+untitled story whose title is made from its first words.  Boilerplate that every issue repeats
+(mission contacts, hotline numbers) is flagged `recurring` and kept only once per issue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .countries import countries_in, is_country_name
+from .documents import COUNTRIES
+from .parsing import Block, mend_page_breaks, press_dateline
+
+GENERATED_TITLE_WORDS = 8
+_MISSION_OPENING = re.compile(r"^IOM (?:in )?(" + "|".join(COUNTRIES) + r")\b")
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_PHONE = re.compile(r"\(\d{3,6}\)|\+\d{9,15}")
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    recurring: bool
+
+
+@dataclass
+class DraftSection:
+    """A section while it is being assembled; `sections()` hands out finished ones."""
+
+    title: str
+    title_generated: bool
+    dateline: str | None = None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+    def focus_countries(self) -> set[str]:
+        """The countries the story is about so far: its title, dateline and opening paragraph."""
+        opening = self.paragraphs[0].text if self.paragraphs else ""
+        return set(countries_in(" ".join([self.title, self.dateline or "", opening])))
+
+
+def is_recurring(text: str) -> bool:
+    """Contacts and hotline blocks: an e-mail address, a "Contact ..." line, a bare country label
+    from a contact list, or a hotline with its number."""
+    if _EMAIL.search(text) or text.lower().startswith("contact") or is_country_name(text):
+        return True
+    return "hotline" in text.lower() and bool(_PHONE.search(text))
+
+
+def generated_title(text: str) -> str:
+    """A title for an untitled story: its first words, without a parenthesis cut in half."""
+    words = text.removeprefix("- ").split()
+    title = " ".join(words[:GENERATED_TITLE_WORDS])
+    if title.count("(") > title.count(")"):
+        title = title[: title.rindex("(")]
+    return title.rstrip(" ,.;:") + ("…" if len(words) > GENERATED_TITLE_WORDS else "")
+
+
+def _starts_untitled_story(section: DraftSection, text: str) -> bool:
+    m = _MISSION_OPENING.match(text)
+    return bool(m) and bool(section.paragraphs) and m.group(1) not in section.focus_countries()
+
+
+def _word_key(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.lower()))
+
+
+def group_sections(blocks: list[Block]) -> list[DraftSection]:
+    """The stories of an issue in reading order; headings with no text of their own are folded
+    into the heading that follows (e.g. a "PRESS RELEASE" label above the real title)."""
+    drafts: list[DraftSection] = []
+    seen_recurring: set[tuple[str, ...]] = set()
+    for block in mend_page_breaks(blocks):
+        current = drafts[-1] if drafts else None
+        if block.kind == "heading":
+            if current and not current.paragraphs and current.dateline is None:
+                drafts[-1] = DraftSection(block.text, False)
+            else:
+                drafts.append(DraftSection(block.text, False))
+        elif block.kind == "dateline":
+            if current is None:
+                drafts.append(current := DraftSection("", True))  # titled by its first paragraph
+            current.dateline = current.dateline or block.text
+        else:
+            _add_paragraph(drafts, block.text, seen_recurring)
+    return [draft for draft in drafts if draft.paragraphs]
+
+
+def _add_paragraph(drafts: list[DraftSection], text: str, seen_recurring: set[tuple[str, ...]]) -> None:
+    recurring = is_recurring(text)
+    if recurring:
+        key = _word_key(text)
+        if key in seen_recurring:
+            return
+        seen_recurring.add(key)
+    current = drafts[-1] if drafts else None
+    if current is None or (not recurring and _starts_untitled_story(current, text)):
+        drafts.append(current := DraftSection(generated_title(text), True))
+    elif not current.title:
+        current.title = generated_title(text)
+    if current.dateline is None and (inline := press_dateline(text)):
+        current.dateline = inline
+    current.paragraphs.append(Paragraph(text, recurring))
