@@ -186,17 +186,3 @@ class Filters:
     @property
     def active(self) -> bool:
         return bool(self.date_from or self.date_to or self.issue_ids or self.countries)
-
-    def admits(self, passage: Passage, issue: Issue) -> bool:
-        if self.issue_ids and issue.id not in self.issue_ids:
-            return False
-        if self.countries and not set(self.countries) & set(passage.countries):
-            return False
-        if self.date_from or self.date_to:
-            if issue.date is None:
-                return False
-            if self.date_from and issue.date.last_day < self.date_from:
-                return False
-            if self.date_to and issue.date.first_day > self.date_to:
-                return False
-        return True

@@ -21,3 +21,5 @@ ensure_venv() {
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 # The model ships inside a Python package; nothing may be fetched at run time.
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
+# Quiet model loading: its per-weight progress bar is noise in command output and logs.
+export TRANSFORMERS_VERBOSITY=error HF_HUB_DISABLE_PROGRESS_BARS=1

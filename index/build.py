@@ -1,0 +1,146 @@
+"""Building the index: archive files -> parsed issues -> keyword index + vectors -> a new generation.
+
+A file that cannot be read is skipped and reported; anything else that goes wrong (a broken
+catalog, no readable issue at all, an interrupted embedding) fails the whole build, and the
+generation being served stays as it was.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .catalog import CATALOG_NAME, load_catalog
+from .config import Settings
+from .errors import ArchiveError
+from .keyword import build_keyword_index
+from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
+from .store import Corpus, Store, corpus_fingerprint, read_manifest, write_documents
+from .vectors import VectorCache, embed_with_cache, load_embedder
+
+
+@dataclass
+class BuildReport:
+    generation: Path | None = None
+    issues: int = 0
+    passages: int = 0
+    embedded: int = 0  # passages whose vectors were computed, not taken from the cache
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    seconds: dict[str, float] = field(default_factory=dict)  # stage -> wall time
+
+    def to_json(self) -> dict:
+        return {"generation": self.generation.name if self.generation else None, "issues": self.issues,
+                "passages": self.passages, "embedded": self.embedded,
+                "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
+                "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
+
+
+def archive_files(archive_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The issue files of the archive, and the other files with why they are not read."""
+    if not archive_dir.is_dir():
+        raise ArchiveError(f"archive directory {archive_dir} does not exist")
+    issues, ignored = [], []
+    for path in sorted(archive_dir.iterdir()):
+        if path.name.startswith(".") or path.name == CATALOG_NAME:
+            continue
+        if path.is_file() and path.suffix.lower() in ISSUE_SUFFIXES:
+            issues.append(path)
+        else:
+            ignored.append((path.name, f"not a newsletter issue (expected {', '.join(ISSUE_SUFFIXES)})"))
+    return issues, ignored
+
+
+def stale_reason(settings: Settings) -> str | None:
+    """Why the served index does not match `archive/` and this code, or None when it does."""
+    store = Store(settings.index_dir)
+    try:
+        current = store.current()
+        if current is None:
+            return "no index has been built yet"
+        manifest = read_manifest(current)
+    except ArchiveError as exc:
+        return str(exc)
+    files, _ = archive_files(settings.archive_dir)
+    catalog = settings.archive_dir / CATALOG_NAME
+    if manifest.get("fingerprint") != corpus_fingerprint(files + ([catalog] if catalog.exists() else [])):
+        return "the archive has changed since the index was built"
+    if manifest.get("model_config") != settings.model:
+        wanted = settings.model or "the packaged default"
+        return f"the index was built with model {manifest.get('model')}, the configuration asks for {wanted}"
+    return None
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _progress_bar(total: int, show: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="embedding", unit="passage", disable=not show, file=sys.stderr)
+
+
+def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
+    """Build a new generation from `settings.archive_dir` and switch to it when complete."""
+    report = BuildReport()
+    started = time.perf_counter()
+    files, ignored = archive_files(settings.archive_dir)
+    catalog_path = settings.archive_dir / CATALOG_NAME
+    catalog = load_catalog(settings.archive_dir)
+    parsed = []
+    for path in files:
+        try:
+            parsed.append(read_issue(path, catalog))
+        except UnreadableFile as exc:
+            report.skipped.append((path.name, str(exc).removeprefix(f"{path.name}: ")))
+    for name, reason in report.skipped + ignored:
+        _warn(f"skipped {name}: {reason}")
+    report.skipped += ignored
+    if not parsed:
+        raise ArchiveError(f"no readable newsletter issue in {settings.archive_dir}; the index was not changed")
+    parsed.sort(key=lambda p: (p.issue.date.first_day if p.issue.date else "9999", p.issue.id))
+    corpus = Corpus(tuple(p.issue for p in parsed), tuple(s for p in parsed for s in p.sections),
+                    tuple(x for p in parsed for x in p.passages))
+    report.issues, report.passages = len(corpus.issues), len(corpus.passages)
+    report.seconds["parse"] = time.perf_counter() - started
+
+    store = Store(settings.index_dir)
+    building = store.new_generation()
+    try:
+        stage = time.perf_counter()
+        build_keyword_index(building / "keyword", corpus.passages)
+        report.seconds["keyword"] = time.perf_counter() - stage
+
+        stage = time.perf_counter()
+        embedder = load_embedder(settings.model)
+        cache = VectorCache(store.cache_path)
+        try:
+            with _progress_bar(len(corpus.passages), show_progress) as bar:
+                matrix, report.embedded = embed_with_cache(
+                    embedder, [p.embedding_text for p in corpus.passages], cache, bar.update)
+        finally:
+            cache.close()
+        np.save(building / "vectors.npy", matrix)
+        report.seconds["embed"] = time.perf_counter() - stage
+
+        write_documents(building / "documents.json", corpus)
+        used = files + ([catalog_path] if catalog_path.exists() else [])
+        report.generation = store.commit(building, {
+            "model": embedder.model_id,
+            "model_config": settings.model,  # None: the packaged default
+            "dimension": embedder.dimension,
+            "passages": len(corpus.passages),
+            "fingerprint": corpus_fingerprint(used),
+            "files": [p.issue.source for p in parsed],
+            "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        })
+    except BaseException:
+        store.discard(building)
+        raise
+    report.seconds["total"] = time.perf_counter() - started
+    return report

@@ -1,0 +1,103 @@
+"""Checking search parameters, and turning Filters into a mask over passages.
+
+The mask is computed with numpy over per-passage arrays made once when an index is opened, so a
+filter costs microseconds even on a large archive, and the same mask serves every search mode.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date
+
+import numpy as np
+
+from .documents import COUNTRIES, Filters, Issue, Passage
+from .errors import BadRequest
+
+MODES = ("hybrid", "keyword", "semantic")
+MAX_K = 100
+MAX_OFFSET = 1000
+MAX_QUERY_CHARS = 1000
+
+
+def validate_k(k: int) -> None:
+    if not 1 <= k <= MAX_K:
+        raise BadRequest(f"k must be between 1 and {MAX_K}, not {k}")
+
+
+def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters) -> str:
+    """The query, stripped, if every parameter is in range; BadRequest saying which is not."""
+    if mode not in MODES:
+        raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {mode[:40]!r}")
+    validate_k(k)
+    if not 0 <= offset <= MAX_OFFSET:
+        raise BadRequest(f"offset must be between 0 and {MAX_OFFSET}, not {offset}")
+    query = query.strip()
+    if not query:
+        raise BadRequest("the query is empty: type some words, a phrase in quotes, or a number")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    validate_filters(filters)
+    return query
+
+
+def parse_filter_date(value: str, name: str, end: bool = False) -> str:
+    """An ISO day from `YYYY-MM-DD`, `YYYY-MM` or `YYYY`; a month or year means its first day, or
+    its last when `end` is set.  BadRequest names the parameter when the value is not a date."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", value.strip())
+    try:
+        if not m:
+            raise ValueError(value)
+        year, month, day = m.groups()
+        if day:
+            return date(int(year), int(month), int(day)).isoformat()
+        if month:
+            date(int(year), int(month), 1)
+            return f"{year}-{month}-{'31' if end else '01'}"
+        return f"{year}-12-31" if end else f"{year}-01-01"
+    except ValueError:
+        raise BadRequest(f"{name} must be a date as YYYY-MM-DD, YYYY-MM or YYYY, not {value[:40]!r}") from None
+
+
+def validate_filters(filters: Filters) -> None:
+    for name, value in (("from", filters.date_from), ("to", filters.date_to)):
+        if value is not None:
+            parse_filter_date(value, name)
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise BadRequest(f"from ({filters.date_from}) is after to ({filters.date_to})")
+    unknown = [c for c in filters.countries if c not in COUNTRIES]
+    if unknown:
+        raise BadRequest(f"unknown country {unknown[0][:40]!r}; choose from {', '.join(COUNTRIES)}")
+
+
+class FilterMasks:
+    """Per-passage arrays (issue, date span, countries) from which any Filters becomes a bool mask."""
+
+    def __init__(self, passages: Sequence[Passage], issues: Mapping[str, Issue]):
+        self._issue_ids = np.array([p.issue_id for p in passages], dtype=object)
+        spans = [(issues[p.issue_id].date.first_day, issues[p.issue_id].date.last_day) if issues[p.issue_id].date
+                 else ("", "") for p in passages]
+        self._first = np.array([first for first, _ in spans], dtype=object)
+        self._last = np.array([last for _, last in spans], dtype=object)
+        self._countries = np.array([sum(1 << COUNTRIES.index(c) for c in p.countries) for p in passages], dtype=np.int64)
+
+    def mask(self, filters: Filters) -> np.ndarray | None:
+        """True for the passages `filters` admits; None when nothing is filtered."""
+        if not filters.active:
+            return None
+        mask = np.ones(len(self._issue_ids), dtype=bool)
+        if filters.issue_ids:
+            mask &= np.isin(self._issue_ids, list(filters.issue_ids))
+        if filters.countries:
+            wanted = sum(1 << COUNTRIES.index(c) for c in filters.countries)
+            mask &= (self._countries & wanted) != 0
+        if filters.date_from:
+            mask &= (self._last != "") & (self._last >= filters.date_from)
+        if filters.date_to:
+            mask &= (self._first != "") & (self._first <= filters.date_to)
+        return mask
+
+
+def allowed_ordinals(mask: np.ndarray | None) -> set[int] | None:
+    return None if mask is None else set(np.flatnonzero(mask).tolist())

@@ -1,0 +1,185 @@
+"""The index on disk: generations, their manifest, and the atomic switch between them.
+
+    <index dir>/
+      CURRENT                      name of the generation being served (replaced atomically)
+      generations/<name>/          one complete build
+        manifest.json              schema version, model, vector size, corpus fingerprint, checksums
+        documents.json             issues, sections and passages
+        vectors.npy                passage vectors, row i = passage i
+        keyword/                   the Whoosh index, docnum i = passage i
+      cache/vectors.sqlite         passage vectors by model and text, shared by builds
+
+A build writes a new generation under a temporary name and renames it when complete; only then is
+CURRENT switched.  A failed or interrupted build leaves CURRENT, and so the served index, untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .documents import Issue, IssueDate, Passage, Section
+from .errors import IndexUnavailable
+
+SCHEMA_VERSION = 1
+KEEP_GENERATIONS = 2  # the current one and the last good one before it
+CHECKSUMMED = ("documents.json", "vectors.npy")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Everything one generation holds apart from its search structures."""
+
+    issues: tuple[Issue, ...]
+    sections: tuple[Section, ...]
+    passages: tuple[Passage, ...]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def corpus_fingerprint(files: Iterable[Path]) -> str:
+    """One hash over the names and contents of the archive's files and the schema version."""
+    digest = hashlib.sha256(f"schema {SCHEMA_VERSION}\n".encode())
+    for path in sorted(files, key=lambda p: p.name):
+        digest.update(f"{path.name}\t{file_sha256(path)}\n".encode())
+    return digest.hexdigest()
+
+
+# --- records <-> JSON ---------------------------------------------------------------------------
+
+def _issue_from_json(data: dict) -> Issue:
+    date = IssueDate(data["date"], data["date_precision"]) if data["date"] else None
+    return Issue(data["id"], data["source"], data["number"], date, data["date_inferred"], data["title"],
+                 data["source_link"], data["provenance"])
+
+
+def _section_from_json(issue_id: str, data: dict) -> Section:
+    return Section(data["id"], issue_id, data["position"], data["title"], data["title_generated"],
+                   data["dateline"], tuple(data["countries"]))
+
+
+def _passage_from_json(data: dict) -> Passage:
+    return Passage(data["id"], data["issue_id"], data["section_id"], data["section"], data["position"],
+                   data["text"], tuple(data["countries"]), data["recurring"])
+
+
+def write_documents(path: Path, corpus: Corpus) -> None:
+    data = {
+        "issues": [issue.to_json() for issue in corpus.issues],
+        "sections": [{"issue_id": s.issue_id, **s.to_json()} for s in corpus.sections],
+        "passages": [p.to_json() for p in corpus.passages],
+    }
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+def read_documents(path: Path) -> Corpus:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return Corpus(
+        tuple(_issue_from_json(d) for d in data["issues"]),
+        tuple(_section_from_json(d["issue_id"], d) for d in data["sections"]),
+        tuple(_passage_from_json(d) for d in data["passages"]),
+    )
+
+
+# --- generations --------------------------------------------------------------------------------
+
+class Store:
+    """The index directory: where generations are made, switched to, found and cleaned up."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.generations = root / "generations"
+        self.cache_path = root / "cache" / "vectors.sqlite"
+
+    def new_generation(self) -> Path:
+        """An empty directory to build into, hidden from readers until `commit`."""
+        path = self.generations / f".building-{uuid.uuid4().hex[:8]}"
+        path.mkdir(parents=True)
+        return path
+
+    def commit(self, building: Path, manifest: dict) -> Path:
+        """Seal a finished build: checksums into the manifest, rename into place, switch CURRENT."""
+        manifest = {**manifest, "schema_version": SCHEMA_VERSION,
+                    "checksums": {name: file_sha256(building / name) for name in CHECKSUMMED}}
+        (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        final = self.generations / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
+        building.rename(final)
+        self._switch_to(final.name)
+        self._clean_up()
+        return final
+
+    def _switch_to(self, name: str) -> None:
+        tmp = self.root / f".CURRENT-{uuid.uuid4().hex[:8]}"
+        tmp.write_text(name + "\n", encoding="utf-8")
+        os.replace(tmp, self.root / "CURRENT")  # atomic: a reader sees the old name or the new, never half
+
+    def current(self) -> Path | None:
+        """The served generation's directory, or None when there is none yet."""
+        try:
+            name = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        path = self.generations / name
+        if not name or "/" in name or not path.is_dir():
+            raise IndexUnavailable(f"{self.root}/CURRENT names generation {name!r}, which does not exist; rebuild the index")
+        return path
+
+    def _clean_up(self) -> None:
+        """Remove abandoned builds and all but the newest KEEP_GENERATIONS complete generations."""
+        current = self.current()
+        complete = sorted(p for p in self.generations.iterdir() if p.name.startswith("gen-"))
+        keep = set(complete[-KEEP_GENERATIONS:]) | {current}
+        for path in self.generations.iterdir():
+            abandoned = path.name.startswith(".building-") and time.time() - path.stat().st_mtime > 3600
+            if (path.name.startswith("gen-") and path not in keep) or abandoned:
+                shutil.rmtree(path, ignore_errors=True)
+
+    def discard(self, building: Path) -> None:
+        shutil.rmtree(building, ignore_errors=True)
+
+
+def read_manifest(generation: Path) -> dict:
+    try:
+        manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexUnavailable(f"{generation.name}: manifest.json is missing; rebuild the index") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexUnavailable(f"{generation.name}: manifest.json is corrupt ({exc}); rebuild the index") from None
+    if not isinstance(manifest, dict) or manifest.get("schema_version") != SCHEMA_VERSION:
+        found = manifest.get("schema_version") if isinstance(manifest, dict) else None
+        raise IndexUnavailable(f"{generation.name}: built with index schema {found!r}, this code reads schema "
+                               f"{SCHEMA_VERSION}; rebuild the index (scripts/archive build)")
+    return manifest
+
+
+def verify_checksums(generation: Path, manifest: dict) -> None:
+    for name in CHECKSUMMED:
+        path = generation / name
+        if not path.exists():
+            raise IndexUnavailable(f"{generation.name}: {name} is missing; rebuild the index")
+        if file_sha256(path) != manifest.get("checksums", {}).get(name):
+            raise IndexUnavailable(f"{generation.name}: {name} does not match its checksum (damaged); rebuild the index")
+
+
+def load_vectors(generation: Path, manifest: dict) -> np.ndarray:
+    matrix = np.load(generation / "vectors.npy", allow_pickle=False)
+    expected = (manifest["passages"], manifest["dimension"])
+    if matrix.shape != expected or matrix.dtype != np.float32:
+        raise IndexUnavailable(f"{generation.name}: vectors.npy holds {matrix.shape} {matrix.dtype}, "
+                               f"the manifest says {expected} float32; rebuild the index")
+    return matrix

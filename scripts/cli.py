@@ -1,0 +1,179 @@
+"""`scripts/archive`: build the index and search it from the command line.  Uses only index.facade."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+from index.facade import (
+    MAX_K,
+    MODES,
+    Archive,
+    ArchiveError,
+    Filters,
+    Settings,
+    build,
+    format_table,
+    index_staleness,
+    parse_filter_date,
+)
+
+SNIPPET_CHARS = 240
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _k(value: str) -> int:
+    try:
+        k = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= k <= MAX_K:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_K}")
+    return k
+
+
+def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
+    if args.if_stale:
+        reason = index_staleness(settings)
+        if reason is None:
+            print(f"index in {settings.index_dir} is up to date", file=sys.stderr)
+            return 0
+        print(f"building the index: {reason}", file=sys.stderr)
+    report = build(settings, show_progress=not args.json and sys.stderr.isatty() or args.progress)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(f"built {report.generation.name}: {report.issues} newsletter issues, {report.passages} passages "
+              f"({report.embedded} embedded, {report.passages - report.embedded} from the cache) "
+              f"in {report.seconds['total']:.1f} s")
+        for name, reason in report.skipped:
+            print(f"  skipped {name}: {reason}")
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(
+        date_from=parse_filter_date(args.date_from, "--from") if args.date_from else None,
+        date_to=parse_filter_date(args.date_to, "--to", end=True) if args.date_to else None,
+        issue_ids=tuple(args.issue or ()),
+        countries=tuple(c.strip().title() for c in args.country or ()),
+    )
+
+
+def _print_hit(rank: int, hit) -> None:
+    found = ", ".join(f"{mode} #{r}" for mode, r in hit.found_by.items())
+    text = " ".join(hit.passage.text.split())
+    print(f"{rank:>3}. {hit.passage.section_title}")
+    print(f"     {hit.issue.label}  ·  {hit.passage.id}  ·  found by {found}  ·  score {hit.score:.4f}")
+    print(textwrap.indent(textwrap.fill(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""), 96), "     "))
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    archive = Archive.open(settings)
+    result = archive.search(args.query, mode=args.mode, k=args.k, offset=args.offset, filters=_filters(args))
+    if args.json:
+        _print_json(result.to_json())
+        return 0
+    if not result.hits:
+        print(f"No passage matches {args.query!r}. Try fewer or other words, or --mode semantic.")
+        return 0
+    print(f"{result.total} passages match {args.query!r} ({args.mode}); showing {args.offset + 1}-{args.offset + len(result.hits)}")
+    for rank, hit in enumerate(result.hits, start=args.offset + 1):
+        _print_hit(rank, hit)
+    return 0
+
+
+def cmd_similar(args: argparse.Namespace, settings: Settings) -> int:
+    hits = Archive.open(settings).similar(args.passage_id, k=args.k)
+    if args.json:
+        _print_json({"passage_id": args.passage_id, "hits": [hit.to_json() for hit in hits]})
+        return 0
+    for rank, hit in enumerate(hits, start=1):
+        _print_hit(rank, hit)
+    return 0
+
+
+def cmd_issues(args: argparse.Namespace, settings: Settings) -> int:
+    views = Archive.open(settings).issues()
+    if args.json:
+        _print_json([view.to_json(with_passages=False) for view in views])
+        return 0
+    for view in views:
+        issue = view.issue
+        origin = ", ".join(f"{field} {how}" for field, how in issue.provenance.items())
+        print(f"{issue.date.iso if issue.date else 'undated':10}  {issue.title}")
+        print(f"            {issue.source}  ({origin})")
+        for section in view.sections:
+            print(f"              {section.position:>2}. {section.title}{' (untitled)' if section.title_generated else ''}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    report = Archive.open(settings).evaluate(Path(args.queries), k=args.k)
+    if args.runs_out:
+        Path(args.runs_out).write_text("".join(line + "\n" for line in report.runs_jsonl_lines()), encoding="utf-8")
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        print(format_table(report))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="scripts/archive", description="Search the newsletter archive.")
+    sub = main.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="build or refresh the index from archive/")
+    p.add_argument("--if-stale", action="store_true", help="only when the index is missing or out of date")
+    p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("search", help="ranked passages for a query")
+    p.add_argument("query")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--k", type=_k, default=10)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--country", action="append", help="repeatable")
+    p.add_argument("--issue", action="append", help="newsletter issue id; repeatable")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("similar", help="related passages from other newsletter issues")
+    p.add_argument("passage_id")
+    p.add_argument("--k", type=_k, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_similar)
+
+    p = sub.add_parser("issues", help="the newsletter issues and their sections")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_issues)
+
+    p = sub.add_parser("evaluate", help="score the search modes on judged queries")
+    p.add_argument("--queries", required=True)
+    p.add_argument("--k", type=_k, default=10)
+    p.add_argument("--runs-out", metavar="FILE")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_evaluate)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args, Settings.from_env())
+    except ArchiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
