@@ -173,7 +173,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrictions every search mode applies: an inclusive ISO date range, newsletter issues, countries.
+    """Restrictions every search mode applies: an inclusive ISO date range, and newsletter issues,
+    countries and years to keep (any of them) or to leave out.
 
     An issue dated only to a month matches a range that overlaps that month.
     """
@@ -182,7 +183,11 @@ class Filters:
     date_to: str | None = None
     issue_ids: tuple[str, ...] = ()
     countries: tuple[str, ...] = ()
+    years: tuple[int, ...] = ()
+    exclude_issue_ids: tuple[str, ...] = ()
+    exclude_countries: tuple[str, ...] = ()
+    exclude_years: tuple[int, ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.date_from or self.date_to or self.issue_ids or self.countries)
+        return any(getattr(self, name) for name in self.__dataclass_fields__)

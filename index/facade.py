@@ -22,19 +22,24 @@ from .evaluate import Report, evaluate, format_table, load_queries
 from .filtering import MAX_K, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
 from .fts5 import Fts5Baseline
 from .fusion import demote_repeated_boilerplate, reciprocal_rank_fusion
-from .keyword import KeywordIndex
+from .figures import numbers_in
+from .keyword import KeywordIndex, passage_terms
+from .snippets import Segment, snippet
 from .build import BuildReport, build_index, stale_reason
 from .store import Store, load_vectors, read_documents, read_manifest, verify_checksums
 from .vectors import Embedder, cosine_top, load_embedder
 
 __all__ = [
     "MAX_K", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
+    "Related", "Segment",
     "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
 ]
 
 CANDIDATES = 100  # how deep each mode's ranking goes before fusion
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match
 NEAR_DUPLICATE = 0.95  # cosine above which two passages are the same text, for "similar"
+KEY_TERMS = 6  # shared words shown as a reason two passages are related
+KEY_TERM_MAX_SHARE = 0.2  # a word in more than this share of passages is too common to be a reason
 
 
 @dataclass(frozen=True)
@@ -86,6 +91,25 @@ def build(settings: Settings | None = None, show_progress: bool = True) -> Build
 def index_staleness(settings: Settings | None = None) -> str | None:
     """Why the index must be (re)built, or None when it matches the archive and this code."""
     return stale_reason(settings or Settings.from_env())
+
+
+@dataclass(frozen=True)
+class Related:
+    """A related passage and the reasons it is related, for a reader to judge."""
+
+    hit: Hit
+    similarity: float
+    shared_countries: tuple[str, ...]
+    shared_figures: tuple[str, ...]
+    shared_terms: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {**self.hit.to_json(), "why": {
+            "similarity": round(self.similarity, 4),
+            "shared_countries": list(self.shared_countries),
+            "shared_figures": list(self.shared_figures),
+            "shared_terms": list(self.shared_terms),
+        }}
 
 
 class Archive:
@@ -178,20 +202,33 @@ class Archive:
         vector = self.embedder.encode([query])[0]
         return [o for o, score in cosine_top(self._vectors, vector, depth, allowed) if score >= SEMANTIC_MIN_SCORE]
 
-    def similar(self, passage_id: str, k: int = 10) -> list[Hit]:
-        """Passages from other newsletter issues most like this one; boilerplate and near-copies left out."""
+    def similar(self, passage_id: str, k: int = 10) -> list[Related]:
+        """Passages from other newsletter issues most like this one, each with why it is related;
+        boilerplate and near-copies left out."""
         validate_k(k)
         source = self._ordinal_of(passage_id)
         issue_id = self._passages[source].issue_id
         allowed = np.array([p.issue_id != issue_id and not p.recurring for p in self._passages], dtype=bool)
         chosen: list[tuple[int, float]] = []
         for ordinal, score in cosine_top(self._vectors, self._vectors[source], len(self._passages), allowed):
-            if score >= NEAR_DUPLICATE or any(float(self._vectors[ordinal] @ self._vectors[o]) >= NEAR_DUPLICATE for o, _ in chosen):
+            if score >= NEAR_DUPLICATE or any(
+                    float(self._vectors[ordinal] @ self._vectors[o]) >= NEAR_DUPLICATE for o, _ in chosen):
                 continue
             chosen.append((ordinal, score))
             if len(chosen) == k:
                 break
-        return [self._hit(o, score, {"semantic": rank}) for rank, (o, score) in enumerate(chosen, start=1)]
+        return [self._related(source, o, score, rank) for rank, (o, score) in enumerate(chosen, start=1)]
+
+    def _related(self, source: int, ordinal: int, similarity: float, rank: int) -> Related:
+        """Why `ordinal` is related to `source`: what they share besides the vector similarity."""
+        mine, theirs = self._passages[source], self._passages[ordinal]
+        countries = tuple(c for c in mine.countries if c in theirs.countries)
+        figures = tuple(sorted(numbers_in(mine.text) & numbers_in(theirs.text), key=float))
+        words = passage_terms(mine.text)
+        shared = [t for t in words.keys() & passage_terms(theirs.text).keys()
+                  if t.isalpha() and len(t) >= 4 and self._keyword.document_share(t) <= KEY_TERM_MAX_SHARE]
+        terms = tuple(words[t] for t in sorted(shared, key=lambda t: (self._keyword.document_share(t), t))[:KEY_TERMS])
+        return Related(self._hit(ordinal, similarity, {"semantic": rank}), similarity, countries, figures, terms)
 
     def evaluate(self, queries_path: Path, k: int = 10) -> Report:
         """The judged queries of `queries_path` scored for each mode and for the plain FTS5 baseline."""
@@ -204,6 +241,10 @@ class Archive:
             return [(self._passages[o].id, self._passages[o].text) for o in baseline.search(query, depth)]
 
         return evaluate(load_queries(queries_path), {**{mode: ranker(mode) for mode in MODES}, "fts5": fts5}, k)
+
+    def snippet(self, text: str, query: str) -> list[Segment]:
+        """The best window of `text` for `query`, with the query's words marked."""
+        return snippet(text, query)
 
     def _hit(self, ordinal: int, score: float, found_by: dict[str, int]) -> Hit:
         passage = self._passages[ordinal]

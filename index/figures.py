@@ -18,3 +18,14 @@ NUMBER_GROUPS = re.compile(r"(?<![\w.,])\d{1,3}(?:(?:, ?| )\d{3})+(?![\w]|[.,]\d
 def join_number_groups(text: str) -> str:
     """Rewrite every thousands-grouped number in `text` as plain digits: "7,801" -> "7801"."""
     return NUMBER_GROUPS.sub(lambda match: re.sub(r"[ ,]", "", match.group()), text)
+
+
+_NUMBER = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)?(?![\w]|[.,]\d)")
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+def numbers_in(text: str) -> set[str]:
+    """The numbers of `text` in normal form, years and one-digit numbers left out: what two
+    passages can meaningfully have in common."""
+    found = {m.group() for m in _NUMBER.finditer(join_number_groups(text))}
+    return {n for n in found if len(n.replace(".", "").replace(",", "")) > 1 and not _YEAR.fullmatch(n)}

@@ -66,9 +66,13 @@ def validate_filters(filters: Filters) -> None:
             parse_filter_date(value, name)
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise BadRequest(f"from ({filters.date_from}) is after to ({filters.date_to})")
-    unknown = [c for c in filters.countries if c not in COUNTRIES]
+    unknown = [c for c in filters.countries + filters.exclude_countries if c not in COUNTRIES]
     if unknown:
         raise BadRequest(f"unknown country {unknown[0][:40]!r}; choose from {', '.join(COUNTRIES)}")
+
+
+def country_bits(countries: Sequence[str]) -> int:
+    return sum(1 << COUNTRIES.index(c) for c in countries)
 
 
 class FilterMasks:
@@ -80,7 +84,8 @@ class FilterMasks:
                  else ("", "") for p in passages]
         self._first = np.array([first for first, _ in spans], dtype=object)
         self._last = np.array([last for _, last in spans], dtype=object)
-        self._countries = np.array([sum(1 << COUNTRIES.index(c) for c in p.countries) for p in passages], dtype=np.int64)
+        self._countries = np.array([country_bits(p.countries) for p in passages], dtype=np.int64)
+        self._years = np.array([int(first[:4]) if first else 0 for first, _ in spans], dtype=np.int64)
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """True for the passages `filters` admits; None when nothing is filtered."""
@@ -89,9 +94,16 @@ class FilterMasks:
         mask = np.ones(len(self._issue_ids), dtype=bool)
         if filters.issue_ids:
             mask &= np.isin(self._issue_ids, list(filters.issue_ids))
+        if filters.exclude_issue_ids:
+            mask &= ~np.isin(self._issue_ids, list(filters.exclude_issue_ids))
         if filters.countries:
-            wanted = sum(1 << COUNTRIES.index(c) for c in filters.countries)
-            mask &= (self._countries & wanted) != 0
+            mask &= (self._countries & country_bits(filters.countries)) != 0
+        if filters.exclude_countries:
+            mask &= (self._countries & country_bits(filters.exclude_countries)) == 0
+        if filters.years:
+            mask &= np.isin(self._years, list(filters.years))
+        if filters.exclude_years:
+            mask &= ~np.isin(self._years, list(filters.exclude_years))
         if filters.date_from:
             mask &= (self._last != "") & (self._last >= filters.date_from)
         if filters.date_to:

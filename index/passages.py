@@ -1,47 +1,78 @@
 """Paragraphs of a story -> passages sized for the embedding model.
 
-all-MiniLM-L6-v2 reads at most 256 word pieces; English news text runs about 1.3 word pieces a word,
-and the section title is read with each passage, so a passage holds at most MAX_WORDS words.
+all-MiniLM-L6-v2 reads at most 256 word pieces, the story title included (it is read with every
+passage); what lies beyond is not seen.  Word counts only approximate word pieces (names, quotes
+and figures cost more), so a passage must both stay within MAX_WORDS and, counted with the
+model's own tokenizer, within MAX_WORD_PIECES.
+
 Paragraphs are the natural unit: a short one is merged with its neighbours until the passage
-reaches MIN_WORDS, a long one is cut at sentence ends into near-equal pieces.  Boilerplate
-(recurring) paragraphs are never merged with story text.
+reaches MIN_WORDS, a long one is cut at list items or sentence ends into near-equal pieces.
+Boilerplate (recurring) paragraphs are never merged with story text.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from collections.abc import Callable
 
 from .sections import Paragraph
 
 MIN_WORDS = 60
-MAX_WORDS = 150
+MAX_WORDS = 200
+MAX_WORD_PIECES = 254  # the model's 256, less its two special tokens
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
+
+
+@functools.lru_cache(maxsize=1)
+def _tokenizer():
+    """The packaged model's tokenizer (a fast Rust tokenizer: no torch, milliseconds to load)."""
+    from tokenizers import Tokenizer
+
+    from .config import default_model
+
+    tokenizer = Tokenizer.from_file(f"{default_model()}/tokenizer.json")
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def word_pieces(text: str) -> int:
+    """How many word pieces the embedding model reads for `text`, special tokens excluded."""
+    return len(_tokenizer().encode(text, add_special_tokens=False).ids)
 
 
 def _words(text: str) -> int:
     return len(text.split())
 
 
-def split_long(text: str) -> list[str]:
-    """A paragraph over MAX_WORDS cut into pieces of near-equal length: between list items where it
-    is a list, else at sentence ends, else (a run-on "sentence") between words."""
-    if _words(text) <= MAX_WORDS:
+def _fitter(title: str) -> Callable[[str], bool]:
+    def fits(text: str) -> bool:
+        return _words(text) <= MAX_WORDS and word_pieces(f"{title}. {text}") <= MAX_WORD_PIECES
+
+    return fits
+
+
+def split_long(text: str, fits: Callable[[str], bool]) -> list[str]:
+    """`text` cut into pieces that each fit, of near-equal length: between list items where it is a
+    list, else at sentence ends, else (a run-on "sentence") between words."""
+    if fits(text):
         return [text]
     for separator, units in (("\n", text.split("\n")), (" ", _SENTENCE_END.split(text)), (" ", text.split())):
         if len(units) > 1:
-            return [piece for packed in _pack(units, separator) for piece in split_long(packed)]
+            return [piece for packed in _pack(units, separator, fits) for piece in split_long(packed, fits)]
     return [text]
 
 
-def _pack(units: list[str], separator: str) -> list[str]:
-    """Consecutive units joined into pieces of about the same size, none over MAX_WORDS where a unit allows."""
+def _pack(units: list[str], separator: str, fits: Callable[[str], bool]) -> list[str]:
+    """Consecutive units joined into pieces, at least two, of about the same number of words."""
     total = sum(_words(unit) for unit in units)
-    target = total / math.ceil(total / MAX_WORDS)
+    target = total / max(2, math.ceil(total / MAX_WORDS))
     pieces: list[str] = []
     current: list[str] = []
     for unit in units:
-        if current and _words(" ".join(current + [unit])) > MAX_WORDS:
+        if current and not fits(separator.join(current + [unit])):
             pieces.append(separator.join(current))
             current = []
         current.append(unit)
@@ -53,32 +84,32 @@ def _pack(units: list[str], separator: str) -> list[str]:
     return pieces
 
 
-def size_passages(paragraphs: list[Paragraph]) -> list[Paragraph]:
-    """Passages for one story, in reading order.  Story text and boilerplate are packed separately,
-    so a contact block between two short paragraphs does not keep them apart."""
-    units = [(index, Paragraph(piece, p.recurring)) for index, p in enumerate(paragraphs) for piece in split_long(p.text)]
-    packed = _merge_short([u for u in units if not u[1].recurring]) + _merge_short([u for u in units if u[1].recurring])
+def size_passages(paragraphs: list[Paragraph], title: str) -> list[Paragraph]:
+    """Passages for the story `title`, in reading order.  Story text and boilerplate are packed
+    separately, so a contact block between two short paragraphs does not keep them apart."""
+    fits = _fitter(title)
+    units = [(index, Paragraph(piece, p.recurring))
+             for index, p in enumerate(paragraphs) for piece in split_long(p.text, fits)]
+    packed = (_merge_short([u for u in units if not u[1].recurring], fits)
+              + _merge_short([u for u in units if u[1].recurring], fits))
     return [passage for _, passage in sorted(packed, key=lambda item: item[0])]
 
 
-def _merge_short(units: list[tuple[int, Paragraph]]) -> list[tuple[int, Paragraph]]:
-    """Neighbouring units merged while one of them is too short to stand alone; each passage keeps
-    the reading position of its first unit."""
+def _merge_short(units: list[tuple[int, Paragraph]], fits: Callable[[str], bool]) -> list[tuple[int, Paragraph]]:
+    """Neighbouring units merged while one of them cannot stand alone; each passage keeps the
+    reading position of its first unit."""
     merged: list[tuple[int, Paragraph]] = []
     for index, unit in units:
-        if merged and _should_merge(merged[-1][1].text, unit.text):
-            first, last = merged[-1]
-            merged[-1] = (first, Paragraph(last.text + "\n\n" + unit.text, unit.recurring))
+        joined = merged[-1][1].text + "\n\n" + unit.text if merged else ""
+        if merged and _needs_merge(merged[-1][1].text, unit.text) and fits(joined):
+            merged[-1] = (merged[-1][0], Paragraph(joined, unit.recurring))
         else:
             merged.append((index, unit))
     return merged
 
 
-def _should_merge(previous: str, following: str) -> bool:
-    """Merge when the result fits and one side cannot stand alone: a short passage, or an
-    introduction ending in a colon, joins what follows it; a short passage joins what precedes it
-    unless it introduces what comes next."""
-    if _words(previous) + _words(following) > MAX_WORDS:
-        return False
+def _needs_merge(previous: str, following: str) -> bool:
+    """One side cannot stand alone: a short passage, or an introduction ending in a colon, joins
+    what follows it; a short passage joins what precedes it unless it introduces what comes next."""
     introduces = following.rstrip().endswith(":")
     return _words(previous) < MIN_WORDS or previous.rstrip().endswith(":") or (_words(following) < MIN_WORDS and not introduces)

@@ -91,7 +91,7 @@ def _build(issue: Issue, drafts: list[DraftSection]) -> ParsedIssue:
         sections.append(Section(section_id, issue.id, section_no, draft.title, draft.title_generated,
                                 draft.dateline, countries_in(section_text)))
         story_countries = set(countries_in(f"{draft.title} {draft.dateline or ''}"))
-        for passage_no, piece in enumerate(size_passages(draft.paragraphs), start=1):
+        for passage_no, piece in enumerate(size_passages(draft.paragraphs, draft.title), start=1):
             countries = tuple(c for c in COUNTRIES if c in story_countries | set(countries_in(piece.text)))
             passages.append(Passage(
                 id=f"{section_id}-p{passage_no}",

@@ -1,0 +1,42 @@
+"""Shared fixtures.  The real corpus is indexed once per test session with the real model and real
+Whoosh; the model itself is loaded once per process (index.vectors.load_embedder is memoised)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from index.config import ROOT, Settings
+from index.facade import Archive, build
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+CORPUS_DIR = ROOT / "archive"
+EVAL_QUERIES = ROOT.parent / "shared" / "eval" / "queries.jsonl"
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings whose index of the real archive/ has been built, in a directory of this session."""
+    settings = Settings(archive_dir=CORPUS_DIR, index_dir=tmp_path_factory.mktemp("index"), model=None)
+    build(settings, show_progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def corpus_archive(corpus_settings: Settings) -> Archive:
+    """The real corpus, opened through the facade, shared by every test of the session."""
+    archive = Archive.open(corpus_settings)
+    yield archive
+    archive.close()
+
+
+def write_issue(directory: Path, name: str, text: str) -> Path:
+    """A newsletter issue file written for a test."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path

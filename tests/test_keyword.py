@@ -1,0 +1,335 @@
+"""The Whoosh keyword index, on a handful of passages written for the purpose.
+
+Every expected ordinal below is read off the PASSAGES fixture by hand.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from whoosh import index as whoosh_index
+
+from index.documents import Passage
+from index.errors import IndexUnavailable
+from index.keyword import (
+    ANALYZER,
+    SCHEMA,
+    KeywordIndex,
+    _check_docnums,
+    build_keyword_index,
+    parse_query,
+    query_terms,
+)
+
+
+def passage(ordinal: int, title: str, text: str) -> Passage:
+    return Passage(
+        id=f"p{ordinal}",
+        issue_id="issue",
+        section_id=f"s{ordinal}",
+        section_title=title,
+        position=0,
+        text=text,
+        countries=(),
+        recurring=False,
+    )
+
+
+PASSAGES = [
+    passage(0, "Border management", "IOM organised a training for border guards in Osh."),
+    passage(1, "Water supply", "Clean water was delivered to 7,801 migrants stranded at the border."),
+    passage(2, "COVID-19 situation", "Central Asia counted 330, 528 registered cases and 4,378 deaths."),
+    passage(3, "Media outreach", "TV and radio programmes reached an audience of 2,5 million people."),
+    passage(4, "Hotline", "Call the hotline +992900800800 for free counselling on safe migration."),
+    passage(5, "Returning migrants", "Migrants returning home received water and hygiene kits."),
+    passage(6, "Reintegration grants", "Small grants covered 6.3 percent of the start-up costs."),
+    passage(7, "Food parcels", "Volunteers distributed food parcels in Dushanbe."),
+    passage(8, "Community volunteers", "Volunteers distributed food parcels in Dushanbe."),
+    passage(9, "Winter support", "Families collected kits: school kits and winter kits."),
+]
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("keyword") / "not-yet-created"
+    build_keyword_index(directory, PASSAGES)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def keyword(index_dir: Path):
+    opened = KeywordIndex.open(index_dir)
+    yield opened
+    opened.close()
+
+
+def ordinals(keyword: KeywordIndex, query: str, **kwargs) -> list[int]:
+    return [ordinal for ordinal, _ in keyword.search(query, limit=20, **kwargs)]
+
+
+# --- building -------------------------------------------------------------------------------------
+
+
+def test_docnum_is_ordinal(index_dir: Path) -> None:
+    with whoosh_index.open_dir(str(index_dir)).searcher() as searcher:
+        stored = dict(searcher.reader().iter_docs())
+    assert sorted(stored) == list(range(len(PASSAGES)))
+    for docnum, fields in stored.items():
+        assert fields["ordinal"] == docnum
+        assert fields["id"] == PASSAGES[docnum].id
+        assert "text" not in fields and "title" not in fields
+
+
+def test_doc_count(keyword: KeywordIndex) -> None:
+    assert keyword.doc_count == len(PASSAGES)
+
+
+def test_docnum_check_rejects_out_of_order_documents(tmp_path: Path) -> None:
+    ix = whoosh_index.create_in(str(tmp_path), SCHEMA)
+    writer = ix.writer()
+    writer.add_document(ordinal=1, id="b", title="b", text="b")
+    writer.add_document(ordinal=0, id="a", title="a", text="a")
+    writer.commit()
+    with pytest.raises(RuntimeError):
+        _check_docnums(ix, 2)
+
+
+def test_empty_passage_list_builds_an_empty_index(tmp_path: Path) -> None:
+    build_keyword_index(tmp_path / "empty", [])
+    empty = KeywordIndex.open(tmp_path / "empty")
+    try:
+        assert empty.doc_count == 0
+        assert empty.search("water", limit=5) == []
+    finally:
+        empty.close()
+
+
+# --- opening --------------------------------------------------------------------------------------
+
+
+def test_missing_directory_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(IndexUnavailable, match="no keyword index"):
+        KeywordIndex.open(tmp_path / "absent")
+
+
+def test_empty_directory_is_unavailable(tmp_path: Path) -> None:
+    with pytest.raises(IndexUnavailable):
+        KeywordIndex.open(tmp_path)
+
+
+@pytest.mark.parametrize("suffix", [".toc", ".seg"])
+def test_damaged_index_is_unavailable(tmp_path: Path, suffix: str) -> None:
+    build_keyword_index(tmp_path, PASSAGES[:3])
+    damaged = [path for path in tmp_path.iterdir() if path.suffix == suffix]
+    assert damaged
+    for path in damaged:
+        path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(IndexUnavailable, match="damaged"):
+        KeywordIndex.open(tmp_path)
+
+
+# --- analysis -------------------------------------------------------------------------------------
+
+
+def test_analyzer_keeps_grouped_numbers_whole_with_original_positions() -> None:
+    text = "Assisted 7,801 and 330, 528 people; 2,5 million; 6.3 percent; 5 kits"
+    tokens = [(t.text, text[t.startchar : t.endchar]) for t in ANALYZER(text, chars=True)]
+    assert tokens == [
+        ("assist", "Assisted"),
+        ("7801", "7,801"),
+        ("330528", "330, 528"),
+        ("peopl", "people"),
+        ("2", "2"),
+        ("5", "5"),
+        ("million", "million"),
+        ("6.3", "6.3"),
+        ("percent", "percent"),
+        ("5", "5"),
+        ("kit", "kits"),
+    ]
+
+
+def test_query_terms_are_analysed_and_leave_out_exclusions() -> None:
+    assert query_terms('"border guards" 7 801 NOT water') == ["border", "guard", "7801"]
+    assert query_terms("trainings -water") == ["train"]
+
+
+# --- searching ------------------------------------------------------------------------------------
+
+
+def test_stemming(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, "trainings") == [0]
+    assert ordinals(keyword, "returned") == [5]
+
+
+def test_title_weighs_more_than_text(keyword: KeywordIndex) -> None:
+    hits = keyword.search("parcels", limit=5)
+    assert [ordinal for ordinal, _ in hits] == [7, 8]
+    assert hits[0][1] > hits[1][1]
+    # "volunteers" is in the title of 8 only
+    assert ordinals(keyword, "volunteers") == [8, 7]
+
+
+def test_single_word_in_text_only_is_ranked_by_bm25(keyword: KeywordIndex) -> None:
+    # "kits" is in no title; 9 says it three times in a short text, 5 once in a longer one
+    hits = keyword.search("kits", limit=5)
+    assert [ordinal for ordinal, _ in hits] == [9, 5]
+    assert hits[0][1] > hits[1][1] > 0
+    assert keyword.search("7801", limit=5)[0][1] > 0
+
+
+def test_more_matching_words_rank_higher(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, "border guards") == [0, 1]
+
+
+def test_phrase_matches_only_adjacent_words(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, '"border guards"') == [0]
+    assert ordinals(keyword, '"guards border"') == []
+
+
+def test_and(keyword: KeywordIndex) -> None:
+    assert sorted(ordinals(keyword, "water AND migrants")) == [1, 5]
+    assert ordinals(keyword, "water AND border") == [1]
+
+
+def test_or(keyword: KeywordIndex) -> None:
+    assert sorted(ordinals(keyword, "hotline OR grants")) == [4, 6]
+
+
+def test_parentheses(keyword: KeywordIndex) -> None:
+    assert sorted(ordinals(keyword, "water AND (border OR hygiene)")) == [1, 5]
+    assert ordinals(keyword, "water AND (guards OR hygiene)") == [5]
+
+
+@pytest.mark.parametrize("query", ["water NOT border", "water -border", "water AND NOT border"])
+def test_not_excludes(keyword: KeywordIndex, query: str) -> None:
+    assert ordinals(keyword, query) == [5]
+
+
+def test_nested_not(keyword: KeywordIndex) -> None:
+    # water, minus the passages about migrants that are not about hygiene
+    assert ordinals(keyword, "water NOT (migrants NOT hygiene)") == [5]
+
+
+@pytest.mark.parametrize("query", ["NOT water", "-water"])
+def test_only_exclusions_find_nothing(keyword: KeywordIndex, query: str) -> None:
+    assert keyword.search(query, limit=20) == []
+
+
+def test_hyphenated_word_is_not_an_exclusion(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, "COVID-19") == [2]
+    assert ordinals(keyword, "start-up") == [6]
+
+
+@pytest.mark.parametrize("query", ["7801", "7 801", "7,801"])
+def test_grouped_number_is_found_however_written(keyword: KeywordIndex, query: str) -> None:
+    assert ordinals(keyword, query) == [1]
+
+
+@pytest.mark.parametrize("query", ["330528", "330, 528", "330,528", "330 528"])
+def test_number_broken_by_a_space_is_one_number(keyword: KeywordIndex, query: str) -> None:
+    assert ordinals(keyword, query) == [2]
+
+
+def test_decimal_comma_is_not_a_thousands_group(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, "25") == []
+    assert ordinals(keyword, "2,5 million") == [3]
+    assert ordinals(keyword, '"2 5"') == [3]
+
+
+def test_decimal_point_stays_one_token(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, "6.3") == [6]
+    assert ordinals(keyword, "6") == []
+
+
+def test_hotline_number(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, "+992900800800") == [4]
+
+
+def test_allowed_restricts_results(keyword: KeywordIndex) -> None:
+    assert sorted(ordinals(keyword, "water")) == [1, 5]
+    assert ordinals(keyword, "water", allowed={5, 0}) == [5]
+    assert ordinals(keyword, "water", allowed=[0, 2]) == []
+    assert ordinals(keyword, "water", allowed=set()) == []
+
+
+def test_limit(keyword: KeywordIndex) -> None:
+    assert len(keyword.search("border guards water", limit=1)) == 1
+
+
+def test_scores_are_best_first(keyword: KeywordIndex) -> None:
+    scores = [score for _, score in keyword.search("migrants water border", limit=20)]
+    assert scores == sorted(scores, reverse=True)
+    assert all(isinstance(score, float) and score > 0 for score in scores)
+
+
+ODD_QUERIES = [
+    '"unbalanced',
+    "(bracket",
+    "bracket)",
+    "a:",
+    ":",
+    "title:water",
+    "AND",
+    "NOT",
+    "OR",
+    "AND OR NOT",
+    "NOT NOT water",
+    "***",
+    "wat*",
+    "water^3",
+    "[a TO z]",
+    "-",
+    "((((",
+    "",
+    "   ",
+    "x" * 10_000,
+    "water " * 2_000,
+    "(" * 5_000 + "water",
+]
+
+
+@pytest.mark.parametrize("query", ODD_QUERIES, ids=lambda q: repr(q[:20]))
+def test_odd_queries_return_a_list(keyword: KeywordIndex, query: str) -> None:
+    hits = keyword.search(query, limit=10)
+    assert isinstance(hits, list)
+    assert all(isinstance(ordinal, int) and isinstance(score, float) for ordinal, score in hits)
+
+
+def test_odd_query_falls_back_to_plain_words(keyword: KeywordIndex) -> None:
+    assert ordinals(keyword, '"hotline') == [4]
+    assert ordinals(keyword, "(hotline") == [4]
+    assert ordinals(keyword, "title:hotline") == [4]
+    assert ordinals(keyword, "hotl*") == []
+
+
+def test_searches_from_several_threads_agree(keyword: KeywordIndex) -> None:
+    queries = ["water", "border guards", "7 801", "parcels", "hotline OR grants"] * 20
+    expected = {query: keyword.search(query, limit=5) for query in queries}
+    failures: list[str] = []
+
+    def worker(offset: int) -> None:
+        for query in queries[offset:] + queries[:offset]:
+            if keyword.search(query, limit=5) != expected[query]:
+                failures.append(query)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_query_returns_a_list(keyword: KeywordIndex, query: str) -> None:
+    hits = keyword.search(query, limit=10)
+    assert isinstance(hits, list)
+    assert {ordinal for ordinal, _ in hits} <= set(range(len(PASSAGES)))
+    parse_query(query)
+    query_terms(query)
