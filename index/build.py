@@ -20,7 +20,7 @@ from .errors import ArchiveError
 from .keyword import build_keyword_index
 from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
 from .store import Corpus, Store, corpus_fingerprint, read_manifest, write_documents
-from .vectors import VectorCache, embed_with_cache, load_embedder
+from .vectors import VectorCache, embed_with_cache, model_id
 
 
 @dataclass
@@ -40,15 +40,24 @@ class BuildReport:
 
 
 def archive_files(archive_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
-    """The issue files of the archive, and the other files with why they are not read."""
+    """The issue files of the archive, and the other files with why they are not read.
+
+    A file's name without its suffix is its issue id, so of `x.md` and `x.pdf` only the first is read.
+    """
     if not archive_dir.is_dir():
         raise ArchiveError(f"archive directory {archive_dir} does not exist")
     issues, ignored = [], []
+    by_id: dict[str, str] = {}
     for path in sorted(archive_dir.iterdir()):
         if path.name.startswith(".") or path.name == CATALOG_NAME:
             continue
         if path.is_file() and path.suffix.lower() in ISSUE_SUFFIXES:
-            issues.append(path)
+            if path.stem in by_id:
+                ignored.append((path.name, f"issue id {path.stem!r} is already that of {by_id[path.stem]}; "
+                                           "rename one of them"))
+            else:
+                by_id[path.stem] = path.name
+                issues.append(path)
         else:
             ignored.append((path.name, f"not a newsletter issue (expected {', '.join(ISSUE_SUFFIXES)})"))
     return issues, ignored
@@ -84,10 +93,11 @@ def _progress_bar(total: int, show: bool):
     return tqdm(total=total, desc="embedding", unit="passage", disable=not show, file=sys.stderr)
 
 
-def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
-    """Build a new generation from `settings.archive_dir` and switch to it when complete."""
-    report = BuildReport()
-    started = time.perf_counter()
+def read_archive(settings: Settings, report: BuildReport) -> tuple[Corpus, str]:
+    """Parse every readable issue of the archive, oldest first, and fingerprint what was read.
+
+    Unreadable files are recorded in `report.skipped` and warned about; ArchiveError when none is left.
+    """
     files, ignored = archive_files(settings.archive_dir)
     catalog_path = settings.archive_dir / CATALOG_NAME
     catalog = load_catalog(settings.archive_dir)
@@ -97,18 +107,22 @@ def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
             parsed.append(read_issue(path, catalog))
         except UnreadableFile as exc:
             report.skipped.append((path.name, str(exc).removeprefix(f"{path.name}: ")))
-    for name, reason in report.skipped + ignored:
-        _warn(f"skipped {name}: {reason}")
     report.skipped += ignored
+    for name, reason in report.skipped:
+        _warn(f"skipped {name}: {reason}")
     if not parsed:
         raise ArchiveError(f"no readable newsletter issue in {settings.archive_dir}; the index was not changed")
     parsed.sort(key=lambda p: (p.issue.date.first_day if p.issue.date else "9999", p.issue.id))
     corpus = Corpus(tuple(p.issue for p in parsed), tuple(s for p in parsed for s in p.sections),
                     tuple(x for p in parsed for x in p.passages))
-    report.issues, report.passages = len(corpus.issues), len(corpus.passages)
-    report.seconds["parse"] = time.perf_counter() - started
+    fingerprint = corpus_fingerprint(files + ([catalog_path] if catalog_path.exists() else []))
+    return corpus, fingerprint
 
-    store = Store(settings.index_dir)
+
+def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: dict,
+                     report: BuildReport, show_progress: bool) -> Path:
+    """Index `corpus` (keyword index, vectors, documents) into a new generation of `store` and switch
+    to it.  Anything that fails or is interrupted leaves no trace and the served generation as it was."""
     building = store.new_generation()
     try:
         stage = time.perf_counter()
@@ -116,31 +130,41 @@ def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
         report.seconds["keyword"] = time.perf_counter() - stage
 
         stage = time.perf_counter()
-        embedder = load_embedder(settings.model)
         cache = VectorCache(store.cache_path)
         try:
             with _progress_bar(len(corpus.passages), show_progress) as bar:
                 matrix, report.embedded = embed_with_cache(
-                    embedder, [p.embedding_text for p in corpus.passages], cache, bar.update)
+                    model, [p.embedding_text for p in corpus.passages], cache, bar.update)
         finally:
             cache.close()
         np.save(building / "vectors.npy", matrix)
         report.seconds["embed"] = time.perf_counter() - stage
 
         write_documents(building / "documents.json", corpus)
-        used = files + ([catalog_path] if catalog_path.exists() else [])
-        report.generation = store.commit(building, {
-            "model": embedder.model_id,
-            "model_config": settings.model,  # None: the packaged default
-            "dimension": embedder.dimension,
+        return store.commit(building, {
+            **manifest,
+            "model": model_id(model),
+            "model_config": model,  # None: the packaged default
+            "dimension": int(matrix.shape[1]),
             "passages": len(corpus.passages),
-            "fingerprint": corpus_fingerprint(used),
-            "files": [p.issue.source for p in parsed],
-            "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         })
     except BaseException:
         store.discard(building)
         raise
+
+
+def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
+    """Build a new generation from `settings.archive_dir` and switch to it when complete."""
+    report = BuildReport()
+    started = time.perf_counter()
+    corpus, fingerprint = read_archive(settings, report)
+    report.issues, report.passages = len(corpus.issues), len(corpus.passages)
+    report.seconds["parse"] = time.perf_counter() - started
+    report.generation = write_generation(Store(settings.index_dir), corpus, settings.model, {
+        "fingerprint": fingerprint,
+        "files": [issue.source for issue in corpus.issues],
+        "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
+    }, report, show_progress)
     report.seconds["total"] = time.perf_counter() - started
     return report

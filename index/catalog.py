@@ -14,6 +14,7 @@ It wins over what is read from the text.  Example:
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -49,11 +50,17 @@ class Catalog:
 
 
 def _parse_date(value: object, where: str) -> IssueDate:
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return IssueDate(value, "day")
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        return IssueDate(value, "month")
-    raise CatalogError(f"{where}: date must be 'YYYY-MM-DD' or 'YYYY-MM', not {value!r}")
+    """A real calendar date or month; TOML's own unquoted dates (2020-11-30) are accepted too."""
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return IssueDate(value.isoformat(), "day")
+    try:
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return IssueDate(datetime.date.fromisoformat(value).isoformat(), "day")
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+            return IssueDate(datetime.date.fromisoformat(value + "-01").isoformat()[:7], "month")
+    except ValueError:
+        pass
+    raise CatalogError(f"{where}: date must be a real date as 'YYYY-MM-DD' or 'YYYY-MM', not {value!r}")
 
 
 def _parse_entry(source: str, raw: object, path: Path) -> CatalogEntry:
@@ -86,6 +93,10 @@ def load_catalog(archive_dir: Path) -> Catalog:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not valid TOML: {exc}") from exc
-    newsletter = data.get("newsletter", {}).get("title", DEFAULT_NEWSLETTER_TITLE)
-    entries = {source: _parse_entry(source, raw, path) for source, raw in data.get("issues", {}).items()}
-    return Catalog(newsletter, entries)
+    newsletter, issues = data.get("newsletter", {}), data.get("issues", {})
+    if not isinstance(newsletter, dict) or not isinstance(newsletter.get("title", ""), str):
+        raise CatalogError(f"{path}: [newsletter] must be a table whose title is text")
+    if not isinstance(issues, dict):
+        raise CatalogError(f"{path}: [issues] must be a table of tables, one per file name")
+    entries = {source: _parse_entry(source, raw, path) for source, raw in issues.items()}
+    return Catalog(newsletter.get("title", DEFAULT_NEWSLETTER_TITLE), entries)

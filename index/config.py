@@ -21,6 +21,7 @@ class Settings:
     archive_dir: Path
     index_dir: Path
     model: str | None  # None: the packaged default, resolved when the model is first needed
+    cache_dir: Path = Path.home() / ".cache" / "newsletter-archive"  # benchmark indexes, outside the repository
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,4 +29,5 @@ class Settings:
             archive_dir=Path(os.environ.get("ARCHIVE_DIR", ROOT / "archive")),
             index_dir=Path(os.environ.get("ARCHIVE_INDEX_DIR", ROOT / "var" / "index")),
             model=os.environ.get("ARCHIVE_MODEL") or None,
+            cache_dir=Path(os.environ.get("ARCHIVE_CACHE_DIR", Path.home() / ".cache" / "newsletter-archive")),
         )

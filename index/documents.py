@@ -7,6 +7,7 @@ by the command line and the web API.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 
 COUNTRIES = ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan")
@@ -33,7 +34,10 @@ class IssueDate:
 
     @property
     def last_day(self) -> str:
-        return self.iso if self.precision == "day" else f"{self.iso}-31"
+        if self.precision == "day":
+            return self.iso
+        year, month = int(self.iso[:4]), int(self.iso[5:7])
+        return f"{self.iso}-{calendar.monthrange(year, month)[1]:02d}"
 
 
 @dataclass(frozen=True)

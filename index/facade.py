@@ -8,34 +8,42 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
+import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .config import Settings
-from .documents import Filters, Hit, Issue, Passage, Section
+from .documents import COUNTRIES, Filters, Hit, Issue, Passage, Section
 from .errors import IndexUnavailable, UnknownId
 from .errors import ArchiveError, BadRequest
 from .evaluate import Report, evaluate, format_table, load_queries
-from .filtering import MAX_K, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
+from .filtering import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
 from .fts5 import Fts5Baseline
-from .fusion import demote_repeated_boilerplate, reciprocal_rank_fusion
+from .fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate
 from .figures import numbers_in
 from .keyword import KeywordIndex, passage_terms
 from .snippets import Segment, snippet
-from .build import BuildReport, build_index, stale_reason
+from .beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
+from .build import BuildReport, build_index, stale_reason, write_generation
 from .store import Store, load_vectors, read_documents, read_manifest, verify_checksums
 from .vectors import Embedder, cosine_top, load_embedder
 
+log = logging.getLogger(__name__)
+
 __all__ = [
-    "MAX_K", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
-    "Related", "Segment",
+    "COUNTRIES", "MAX_K", "MAX_OFFSET", "MAX_QUERY_CHARS", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
+    "LiveArchive", "Related", "Segment", "Fusion", "evaluate_beir",
     "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
+    "AddRefused", "AddReport", "Arrival", "add_files",
 ]
 
-CANDIDATES = 100  # how deep each mode's ranking goes before fusion
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match
 NEAR_DUPLICATE = 0.95  # cosine above which two passages are the same text, for "similar"
 KEY_TERMS = 6  # shared words shown as a reason two passages are related
@@ -83,6 +91,53 @@ class IssueView:
             for section in self.sections]}
 
 
+class LiveArchive:
+    """The archive a long-running server serves: it follows the index directory's CURRENT generation,
+    so a finished build is served without a restart and without a failed request.
+
+    A request holds on to the Archive it got, so a switch never changes an index under a search.
+    A new generation that cannot be opened (damaged, another schema) is refused with a logged
+    message, once, and the generation already open keeps serving.
+    """
+
+    def __init__(self, settings: Settings, check_every_s: float = 1.0):
+        self.settings = settings
+        self._check_every_s = check_every_s
+        self._archive = Archive.open(settings)
+        self._refused: str | None = None
+        self._checked_at = time.monotonic()
+        self._lock = threading.Lock()
+
+    def current(self) -> Archive:
+        """The newest good generation; looks for a new one at most every `check_every_s` seconds."""
+        if time.monotonic() - self._checked_at >= self._check_every_s:
+            with self._lock:
+                if time.monotonic() - self._checked_at >= self._check_every_s:
+                    self._checked_at = time.monotonic()
+                    self._switch_if_new()
+        return self._archive
+
+    def _switch_if_new(self) -> None:
+        try:
+            newest = Store(self.settings.index_dir).current()
+        except IndexUnavailable as exc:
+            self._refuse(str(exc), "CURRENT")
+            return
+        if newest is None or newest.name in (self._archive.generation.name, self._refused):
+            return
+        try:
+            self._archive = Archive(newest, self.settings, self._archive.fusion)
+        except ArchiveError as exc:
+            self._refuse(str(exc), newest.name)
+        except Exception as exc:  # a damaged file can fail in any library it passes through
+            self._refuse(f"{newest.name} cannot be read ({type(exc).__name__}: {exc})", newest.name)
+
+    def _refuse(self, reason: str, name: str) -> None:
+        if name != self._refused:
+            log.warning("not switching index generation, still serving %s: %s", self._archive.generation.name, reason)
+            self._refused = name
+
+
 def build(settings: Settings | None = None, show_progress: bool = True) -> BuildReport:
     """Build a new index generation from the archive and switch to it (see index.build)."""
     return build_index(settings or Settings.from_env(), show_progress)
@@ -115,12 +170,13 @@ class Related:
 class Archive:
     """An opened index generation: search, similar passages, issues.  Safe to share between threads."""
 
-    def __init__(self, generation: Path, settings: Settings):
+    def __init__(self, generation: Path, settings: Settings, fusion: Fusion = DEFAULT_FUSION):
         manifest = read_manifest(generation)
         verify_checksums(generation, manifest)
         self.generation = generation
         self.manifest = manifest
         self.settings = settings
+        self.fusion = fusion
         corpus = read_documents(generation / "documents.json")
         self._issues = {issue.id: issue for issue in corpus.issues}
         self._sections = corpus.sections
@@ -133,6 +189,15 @@ class Archive:
                                    f"documents.json {len(self._passages)}; rebuild the index")
         self._masks = FilterMasks(corpus.passages, self._issues)
 
+    def current(self) -> Archive:
+        """This archive: an open Archive serves as its own source (see LiveArchive.current)."""
+        return self
+
+    def warm_model(self) -> None:
+        """Load the embedding model now (e.g. in a background thread at start-up) rather than on the
+        first semantic query; IndexUnavailable if it does not match the index."""
+        self.embedder
+
     @classmethod
     def open(cls, settings: Settings | None = None) -> Archive:
         """The generation currently served from `settings.index_dir`; IndexUnavailable if there is none."""
@@ -144,6 +209,11 @@ class Archive:
 
     def close(self) -> None:
         self._keyword.close()
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """Every passage, in index order (a passage's position here is its ordinal)."""
+        return self._passages
 
     # --- the model is loaded on first use, once per process ---------------------------------------
 
@@ -185,22 +255,35 @@ class Archive:
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, offset: int = 0,
                filters: Filters = Filters()) -> SearchResult:
         """Ranked passages for `query`.  BadRequest for a mode, k, offset or query out of range."""
-        query = validate_search(query, mode, k, offset, filters)
-        allowed = self._masks.mask(filters)
-        depth = max(CANDIDATES, offset + k)
-        rankings = {}
-        if mode in ("hybrid", "keyword"):
-            rankings["keyword"] = [o for o, _ in self._keyword.search(query, depth, allowed_ordinals(allowed))]
-        if mode in ("hybrid", "semantic"):
-            rankings["semantic"] = self._semantic_ranking(query, depth, allowed)
-        fused = demote_repeated_boilerplate(reciprocal_rank_fusion(rankings), self._passages)
+        query, filters = validate_search(query, mode, k, offset, filters)
+        unknown = [i for i in filters.issue_ids + filters.exclude_issue_ids if i not in self._issues]
+        if unknown:
+            raise BadRequest(f"no newsletter issue with id {unknown[0][:100]!r}")
+        fused = self.rank(query, mode, max(self.fusion.depth, offset + k), filters)
         page = fused[offset : offset + k]
         return SearchResult(query, mode, tuple(self._hit(f.ordinal, f.score, f.found_by) for f in page),
                             len(fused), offset, self._facets(f.ordinal for f in fused))
 
-    def _semantic_ranking(self, query: str, depth: int, allowed: np.ndarray | None) -> list[int]:
-        vector = self.embedder.encode([query])[0]
-        return [o for o, score in cosine_top(self._vectors, vector, depth, allowed) if score >= SEMANTIC_MIN_SCORE]
+    def rank(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> list[Fused]:
+        """Every passage the mode finds for `query` among the first `depth` of each side, best first."""
+        rankings = self.side_rankings(query, mode, depth, filters)
+        return demote_repeated_boilerplate(self.fusion.fuse(rankings), self._passages)
+
+    def side_rankings(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> dict[str, list[tuple[int, float]]]:
+        """The keyword and/or semantic rankings, (ordinal, score) best first, before fusion."""
+        allowed = self._masks.mask(filters)
+        rankings = {}
+        if mode in ("hybrid", "keyword"):
+            rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
+        if mode in ("hybrid", "semantic"):
+            excluded = self._keyword.excluded(query)
+            if excluded:  # "NOT x" holds for every side, not only for the keyword one
+                allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
+                allowed[list(excluded)] = False
+            vector = self.embedder.encode([query])[0]
+            rankings["semantic"] = [(o, score) for o, score in cosine_top(self._vectors, vector, depth, allowed)
+                                    if score >= SEMANTIC_MIN_SCORE]
+        return rankings
 
     def similar(self, passage_id: str, k: int = 10) -> list[Related]:
         """Passages from other newsletter issues most like this one, each with why it is related;
@@ -263,3 +346,67 @@ class Archive:
             issues[issue.id] += 1
         return {"year": dict(sorted(years.items())), "country": dict(countries.most_common()),
                 "issue": dict(issues.most_common())}
+
+
+BEIR_PASSAGE_DEPTH = 300  # passages per mode, enough for 100 distinct documents
+
+
+def _collection_archive(collection: Collection, settings: Settings, show_progress: bool) -> Archive:
+    """The index of a benchmark collection, built once and cached by collection, content and model."""
+    model_key = hashlib.sha256(str(settings.model).encode()).hexdigest()[:8]
+    index_dir = settings.cache_dir / "beir" / f"{collection.name}-{collection.fingerprint[:16]}-{model_key}"
+    store = Store(index_dir)
+    if store.current() is None:
+        write_generation(store, collection.corpus(), settings.model, {"fingerprint": collection.fingerprint},
+                         BuildReport(), show_progress)
+    return Archive(store.current(), replace(settings, index_dir=index_dir))
+
+
+def _document_run(passages: tuple[Passage, ...], ranked: Iterable[tuple[int, float]]) -> dict[str, float]:
+    return best_passage_per_document((passages[ordinal].section_id, score) for ordinal, score in ranked)
+
+
+def _beir_runs(archive: Archive, collection: Collection, fusions: Mapping[str, Fusion]) -> dict[str, dict]:
+    """Runs of keyword, semantic, each fusion and FTS5, from one pass of side rankings per query."""
+    passages = archive.passages
+    baseline = Fts5Baseline(passages)
+    runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in ["keyword", "semantic", *fusions, "fts5"]}
+    for qid, text in collection.queries.items():
+        sides = archive.side_rankings(text, "hybrid", BEIR_PASSAGE_DEPTH)
+        for mode, ranking in sides.items():
+            runs[mode][qid] = _document_run(passages, ranking)
+        for name, fusion in fusions.items():
+            runs[name][qid] = _document_run(passages, ((f.ordinal, f.score) for f in fusion.fuse(sides)))
+        fts5 = baseline.search(text, BEIR_PASSAGE_DEPTH)
+        runs["fts5"][qid] = _document_run(passages, ((o, 1.0 / rank) for rank, o in enumerate(fts5, start=1)))
+    return runs
+
+
+def evaluate_beir(directory: Path, split: str = "train", k: int = 10, settings: Settings | None = None,
+                  runs_out: Path | None = None, show_progress: bool = True,
+                  fusions: Mapping[str, Fusion] | None = None) -> dict:
+    """nDCG@k, Recall@100 and MRR@k of keyword, semantic, hybrid (the archive's fusion, or each of
+    `fusions`) and the FTS5 baseline on a BEIR collection.
+
+    With `runs_out` (a directory), a TREC run file per mode is written there.
+    """
+    collection = load_collection(directory, split)
+    archive = _collection_archive(collection, settings or Settings.from_env(), show_progress)
+    runs = _beir_runs(archive, collection, fusions or {"hybrid": archive.fusion})
+    if runs_out:
+        runs_out.mkdir(parents=True, exist_ok=True)
+        for mode, run in runs.items():
+            write_trec_run(runs_out / f"{mode}.run", mode, run)
+    return {"collection": collection.name, "split": split, "queries": len(collection.queries),
+            "modes": {mode: measure(collection.qrels, run, k) for mode, run in runs.items()}}
+
+
+# --- adding newsletter issues ---------------------------------------------------------------------
+
+from .ingest import AddRefused, AddReport, Arrival, add_files as _add_files  # noqa: E402 - kept with its function
+
+
+def add_files(paths: list[Path], force: bool = False, settings: Settings | None = None,
+              show_progress: bool = False) -> AddReport:
+    """Copy newsletter issue files into the archive and update the index, all or nothing (see index.ingest)."""
+    return _add_files(settings or Settings.from_env(), paths, force, show_progress)

@@ -6,8 +6,10 @@ filter costs microseconds even on a large archive, and the same mask serves ever
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -26,8 +28,9 @@ def validate_k(k: int) -> None:
         raise BadRequest(f"k must be between 1 and {MAX_K}, not {k}")
 
 
-def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters) -> str:
-    """The query, stripped, if every parameter is in range; BadRequest saying which is not."""
+def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters) -> tuple[str, Filters]:
+    """The query, stripped, and the filters with whole ISO days as bounds, if every parameter is in
+    range; BadRequest saying which is not."""
     if mode not in MODES:
         raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {mode[:40]!r}")
     validate_k(k)
@@ -38,8 +41,7 @@ def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters
         raise BadRequest("the query is empty: type some words, a phrase in quotes, or a number")
     if len(query) > MAX_QUERY_CHARS:
         raise BadRequest(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
-    validate_filters(filters)
-    return query
+    return query, normalise_filters(filters)
 
 
 def parse_filter_date(value: str, name: str, end: bool = False) -> str:
@@ -54,21 +56,23 @@ def parse_filter_date(value: str, name: str, end: bool = False) -> str:
             return date(int(year), int(month), int(day)).isoformat()
         if month:
             date(int(year), int(month), 1)
-            return f"{year}-{month}-{'31' if end else '01'}"
+            last = calendar.monthrange(int(year), int(month))[1]
+            return f"{year}-{month}-{last if end else 1:02d}"
         return f"{year}-12-31" if end else f"{year}-01-01"
     except ValueError:
         raise BadRequest(f"{name} must be a date as YYYY-MM-DD, YYYY-MM or YYYY, not {value[:40]!r}") from None
 
 
-def validate_filters(filters: Filters) -> None:
-    for name, value in (("from", filters.date_from), ("to", filters.date_to)):
-        if value is not None:
-            parse_filter_date(value, name)
-    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+def normalise_filters(filters: Filters) -> Filters:
+    """`filters` with its date bounds as ISO days ("2020-11" from its first day, to its last), checked."""
+    date_from = parse_filter_date(filters.date_from, "from") if filters.date_from else None
+    date_to = parse_filter_date(filters.date_to, "to", end=True) if filters.date_to else None
+    if date_from and date_to and date_from > date_to:
         raise BadRequest(f"from ({filters.date_from}) is after to ({filters.date_to})")
     unknown = [c for c in filters.countries + filters.exclude_countries if c not in COUNTRIES]
     if unknown:
         raise BadRequest(f"unknown country {unknown[0][:40]!r}; choose from {', '.join(COUNTRIES)}")
+    return replace(filters, date_from=date_from, date_to=date_to)
 
 
 def country_bits(countries: Sequence[str]) -> int:

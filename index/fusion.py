@@ -1,12 +1,20 @@
-"""Reciprocal rank fusion: one ranking from several, by rank alone, so scores on different scales
-(BM25 and cosine) never have to be compared."""
+"""Fusion: one ranking from the keyword and semantic rankings.
+
+Two methods, chosen by the `Fusion` setting:
+- "rrf", reciprocal rank fusion: sum of weight / (k + rank).  It uses ranks alone, so BM25 scores and
+  cosines never have to be put on one scale.
+- "convex", a normalised score combination: each side's scores are divided by its best score (BM25
+  and cosine both start at 0, so this maps each side onto [0, 1] whatever the candidate depth; a side
+  that did not find a passage contributes 0), then weighted and summed.  It keeps how much better the
+  first candidate is than the tenth, which ranks throw away.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-RRF_K = 60
+Ranking = Sequence[tuple[int, float]]  # (ordinal, score), best first
 
 
 @dataclass(frozen=True)
@@ -16,22 +24,49 @@ class Fused:
     found_by: dict[str, int]  # mode -> 1-based rank in that mode's list
 
 
-def reciprocal_rank_fusion(rankings: Mapping[str, Sequence[int]], k: int = RRF_K,
-                           weights: Mapping[str, float] | None = None) -> list[Fused]:
-    """Items of all `rankings` ordered by sum(weight / (k + rank)), best first.
+@dataclass(frozen=True)
+class Fusion:
+    """How hybrid search combines the sides.  `weights` default to 1.0 per side."""
 
-    Ties are broken by the best single rank, then by the order of `rankings`, so the result is
-    deterministic.
-    """
+    method: str = "rrf"
+    rrf_k: int = 60
+    weights: dict[str, float] = field(default_factory=dict, hash=False)
+    depth: int = 100  # candidates taken from each side by a search
+
+    def fuse(self, rankings: Mapping[str, Ranking]) -> list[Fused]:
+        combine = _rrf_scores if self.method == "rrf" else _convex_scores
+        scores = combine(rankings, self)
+        found_by: dict[int, dict[str, int]] = {}
+        for mode, ranking in rankings.items():
+            for rank, (ordinal, _) in enumerate(ranking, start=1):
+                found_by.setdefault(ordinal, {})[mode] = rank
+        # Ties: the best single rank first, then the order of `rankings`, so the result is deterministic.
+        order = sorted(scores, key=lambda o: (-scores[o], min(found_by[o].values()), list(found_by[o])))
+        return [Fused(o, scores[o], found_by[o]) for o in order]
+
+
+def _rrf_scores(rankings: Mapping[str, Ranking], fusion: Fusion) -> dict[int, float]:
     scores: dict[int, float] = {}
-    found_by: dict[int, dict[str, int]] = {}
     for mode, ranking in rankings.items():
-        weight = (weights or {}).get(mode, 1.0)
-        for rank, ordinal in enumerate(ranking, start=1):
-            scores[ordinal] = scores.get(ordinal, 0.0) + weight / (k + rank)
-            found_by.setdefault(ordinal, {})[mode] = rank
-    order = sorted(scores, key=lambda o: (-scores[o], min(found_by[o].values()), list(found_by[o])))
-    return [Fused(o, scores[o], found_by[o]) for o in order]
+        weight = fusion.weights.get(mode, 1.0)
+        for rank, (ordinal, _) in enumerate(ranking, start=1):
+            scores[ordinal] = scores.get(ordinal, 0.0) + weight / (fusion.rrf_k + rank)
+    return scores
+
+
+def _convex_scores(rankings: Mapping[str, Ranking], fusion: Fusion) -> dict[int, float]:
+    scores: dict[int, float] = {}
+    for mode, ranking in rankings.items():
+        if not ranking:
+            continue
+        weight = fusion.weights.get(mode, 1.0)
+        top = ranking[0][1] or 1.0
+        for ordinal, score in ranking:
+            scores[ordinal] = scores.get(ordinal, 0.0) + weight * max(score, 0.0) / top
+    return scores
+
+
+DEFAULT_FUSION = Fusion()
 
 
 def demote_repeated_boilerplate(fused: list[Fused], passages: Sequence) -> list[Fused]:

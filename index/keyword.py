@@ -239,6 +239,12 @@ class _AndNotMatcher(AndNotMatcher):
             self._find_next()
 
 
+def _excluded_parts(q: whoosh_query.Query) -> list[whoosh_query.Query]:
+    if isinstance(q, Excluding):
+        return [q.b, *_excluded_parts(q.a)]
+    return [part for child in q.children() for part in _excluded_parts(child)]
+
+
 def _plain_words_query(text: str) -> whoosh_query.Query:
     """Every analysed word of `text` OR'ed, in both fields, weighted as the parser weights them."""
     words = [
@@ -330,6 +336,15 @@ class KeywordIndex:
         with self._lock:
             results = self._searcher.search(q, limit=limit, filter=docnums)
             return [(hit.docnum, hit.score) for hit in results]
+
+    def excluded(self, query: str) -> set[int]:
+        """Ordinals of the passages that the query's NOT parts rule out, so that the semantic side of
+        a hybrid search can leave them out too."""
+        parts = _excluded_parts(parse_query(query))
+        if not parts:
+            return set()
+        with self._lock:
+            return {hit.docnum for hit in self._searcher.search(whoosh_query.Or(parts), limit=None)}
 
     def document_share(self, term: str) -> float:
         """The share of passages whose text holds the analysed `term` (0.0 to 1.0)."""

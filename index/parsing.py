@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from . import dates
-from .countries import is_country_name
+from .countries import countries_in, is_country_name
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,13 @@ _SUPERSCRIPT = re.compile(r"<sup>.*?</sup>", re.I)
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
 _FOLLOW_US = re.compile(r"^(follow us\b|go to .{0,40}\bfacebook\b)", re.I)
-_CAPTION_LEAD = re.compile(r"^(photo|footage|video)\b", re.I)
+_CAPTION_LEAD = re.compile(r"^(photo( above| below)?( by\b|:)|footage from\b)", re.I)
+_CAPTION_ANYWHERE = re.compile(r"\bclick on the (photo|picture|image)\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
 _STUB_LINK_TEXTS = {"here", "click here", "link", "more"}
 _EMAIL_OR_URL = re.compile(r"\S+@\S+\.\w+|https?://|www\.|\.com/")
 _DATELINE = re.compile(
-    rf"^(?:{dates.MONTH}\s+\d{{1,2}},\s*{dates.YEAR}|\d{{1,2}}\s+{dates.MONTH}\s+{dates.YEAR}),\s*\S.*$", re.I
+    rf"^(?P<date>{dates.MONTH}\s+\d{{1,2}},\s*{dates.YEAR}|\d{{1,2}}\s+{dates.MONTH}\s+{dates.YEAR}),\s*\S.*$", re.I
 )
 _PRESS_DATELINE = re.compile(rf"^(?P<dateline>[A-Z][\w-]+(?: [A-Z][\w-]+)?, \d{{1,2}} {dates.MONTH} {dates.YEAR})\s+[–—-]\s", re.I)
 
@@ -89,9 +90,9 @@ def _drop_caption(line: str) -> str:
 
 
 def _is_caption_line(line: str) -> bool:
-    if _CAPTION_LEAD.match(line):
-        return True
-    return len(line.split()) < 20 and bool(re.search(r"\bphoto\b", line, re.I))
+    """"Photo by …", "Photo above by …", "Photo: …", "Footage from …", or a reader's instruction
+    about a picture ("Please click on the photo to read …")."""
+    return bool(_CAPTION_LEAD.match(line) or _CAPTION_ANYWHERE.search(line))
 
 
 def clean_line(raw: str) -> str:
@@ -153,9 +154,23 @@ def classify(lines: list[str]) -> Block | None:
     if not cleaned:
         return None
     text = _join_lines(cleaned)
-    if len(cleaned) == 1 and _DATELINE.match(text) and len(text.split()) <= MAX_DATELINE_WORDS and not text.endswith("."):
+    if len(cleaned) == 1 and is_dateline(text):
         return Block("dateline", text)
     return Block("body", text)
+
+
+def is_dateline(text: str) -> bool:
+    """A line of its own naming a date and a place: "July 26, 2022, Kazakhstan, Nur-Sultan".
+
+    The place must be one we know (a country or city) and the line short, without a full stop or
+    other figures, so a sentence that merely opens with a date ("May 5, 2021, IOM trained 40
+    officers in Osh") stays text.
+    """
+    m = _DATELINE.match(text)
+    if not m or len(text.split()) > MAX_DATELINE_WORDS or text.endswith("."):
+        return False
+    rest = text[m.end("date"):]
+    return bool(countries_in(rest)) and not re.search(r"\d", rest)
 
 
 def press_dateline(text: str) -> str | None:

@@ -1,8 +1,9 @@
 """One file of `archive/` -> a ParsedIssue: its metadata, sections and passages.
 
-This is the parsing stage's entry point: it decodes the file (refusing what is not text),
-reads the printed header or infers the date, applies the catalog, and gives every section and
-passage an id made from the file name and its position, so ids stay the same across rebuilds.
+This is the parsing stage's entry point: it decodes the file (text, or the text of a PDF; refusing
+what cannot be read), reads the printed header or infers the date, applies the catalog, and gives
+every section and passage an id made from the file name and its position, so ids stay the same
+across rebuilds.
 """
 
 from __future__ import annotations
@@ -16,32 +17,45 @@ from .documents import COUNTRIES, Issue, IssueDate, ParsedIssue, Passage, Sectio
 from .errors import ArchiveError
 from .parsing import read_blocks
 from .passages import size_passages
+from .pdf import PdfUnreadable, pdf_text
 from .sections import DraftSection, group_sections
 
-ISSUE_SUFFIXES = (".txt", ".md")
+ISSUE_SUFFIXES = (".txt", ".md", ".pdf")
 
 
 class UnreadableFile(ArchiveError):
-    """A file in the archive that is not a newsletter issue we can read: empty, binary, not UTF-8."""
+    """A file in the archive that is not a newsletter issue we can read: empty, binary, not UTF-8,
+    a damaged PDF."""
 
 
 def decode(path: Path) -> str:
-    """The text of `path`, or UnreadableFile saying why it is not usable text."""
+    """The text of `path` (a PDF's extracted text), or UnreadableFile saying why it is not usable."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(f"{path.name}: cannot be read ({exc.strerror})") from exc
     if not data.strip():
         raise UnreadableFile(f"{path.name}: the file is empty")
-    if b"\x00" in data:
-        raise UnreadableFile(f"{path.name}: binary data, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableFile(f"{path.name}: not UTF-8 text (byte {exc.start})") from exc
+    text = _decode_pdf(path.name, data) if path.suffix.lower() == ".pdf" else _decode_text(path.name, data)
     if not any(ch.isalpha() for ch in text):
         raise UnreadableFile(f"{path.name}: holds no words")
     return text
+
+
+def _decode_text(name: str, data: bytes) -> str:
+    if b"\x00" in data:
+        raise UnreadableFile(f"{name}: binary data, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{name}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _decode_pdf(name: str, data: bytes) -> str:
+    try:
+        return pdf_text(data)
+    except PdfUnreadable as exc:
+        raise UnreadableFile(f"{name}: {exc}") from exc
 
 
 def display_date(date: IssueDate) -> str:

@@ -19,6 +19,7 @@ GENERATED_TITLE_WORDS = 8
 _MISSION_OPENING = re.compile(r"^IOM (?:in )?(" + "|".join(COUNTRIES) + r")\b")
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _PHONE = re.compile(r"\(\d{3,6}\)|\+\d{9,15}")
+_CONTACT_LEAD = re.compile(r"^contacts?\b[ :]*(iom|e-?mail|us\b|information|details|addresses|numbers)", re.I)
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,9 @@ class DraftSection:
 
 
 def is_recurring(text: str) -> bool:
-    """Contacts and hotline blocks: an e-mail address, a "Contact ..." line, a bare country label
-    from a contact list, or a hotline with its number."""
-    if _EMAIL.search(text) or text.lower().startswith("contact") or is_country_name(text):
+    """Contacts and hotline blocks: an e-mail address, a "Contact IOM …"/"Contact email …" line, a
+    bare country label from a contact list, or a hotline with its number."""
+    if _EMAIL.search(text) or _CONTACT_LEAD.match(text) or is_country_name(text):
         return True
     return "hotline" in text.lower() and bool(_PHONE.search(text))
 

@@ -1,17 +1,18 @@
 """The semantic side: an embedding model, a cache of passage vectors, and exact cosine search.
 
-The model is loaded once per process (`load_embedder` is memoised) because loading takes seconds.
+The model is loaded once per process (`load_embedder` is memoised) because loading takes seconds,
+and only when a text must be embedded: a rebuild whose passage vectors are all cached never loads it.
 Vectors are L2-normalised, so cosine similarity is one matrix-vector product.  Passage vectors
-are cached by a hash of the model and the text, so a rebuild embeds only what changed.
+are cached by a hash of the model's identity and the text, so a rebuild embeds only what changed.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,21 +22,48 @@ from .config import default_model
 BATCH_SIZE = 32
 
 
+def model_name(model: str | None) -> str:
+    """The sentence-transformers path or name of `model` (None: the packaged default)."""
+    return model or default_model()
+
+
+def model_id(model: str | None) -> str:
+    """What the manifest records: the model directory's or hub name's last part."""
+    name = model_name(model)
+    return Path(name).name if Path(name).exists() else name
+
+
+def model_identity(model: str | None) -> str:
+    """What tells one model from another in the vector cache, known without loading the model.
+
+    A model directory is known by its full path and the size and time of each of its files, so
+    two models in directories of the same name, or a model replaced in place, never share vectors.
+    A hub name stands for itself.
+    """
+    name = model_name(model)
+    directory = Path(name)
+    if not directory.is_dir():
+        return name
+    files = sorted(p for p in directory.resolve().rglob("*") if p.is_file())
+    stamps = "".join(f"{p.relative_to(directory.resolve())}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}\n"
+                     for p in files)
+    return f"{directory.resolve()}@{hashlib.sha256(stamps.encode()).hexdigest()[:16]}"
+
+
 class Embedder:
     """A sentence-transformers model that turns texts into normalised float32 vectors."""
 
     def __init__(self, model: str | None = None):
         from sentence_transformers import SentenceTransformer  # heavy import, only when a model is needed
 
-        self.name = model or default_model()
+        self.name = model_name(model)
         self._model = SentenceTransformer(self.name, device="cpu")
         self.dimension = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
 
     @property
     def model_id(self) -> str:
-        """What the manifest records: the model directory's or hub name's last part."""
-        return Path(self.name).name if Path(self.name).exists() else self.name
+        return model_id(self.name)
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for `texts`, one row each; `progress(n)` is told after each batch of n texts."""
@@ -52,14 +80,21 @@ class Embedder:
         return np.vstack(rows).astype(np.float32)
 
 
-@functools.lru_cache(maxsize=4)
+_embedders: dict[str | None, Embedder] = {}
+_embedders_lock = threading.Lock()
+
+
 def load_embedder(model: str | None = None) -> Embedder:
-    """The process-wide embedder for `model` (None: the packaged default)."""
-    return Embedder(model)
+    """The process-wide embedder for `model` (None: the packaged default), loaded once even when
+    several threads ask for it at the same time."""
+    with _embedders_lock:
+        if model not in _embedders:
+            _embedders[model] = Embedder(model)
+        return _embedders[model]
 
 
 class VectorCache:
-    """Passage vectors on disk, keyed by model and text, so unchanged passages are never re-embedded."""
+    """Passage vectors on disk, keyed by model identity and text, so unchanged passages are never re-embedded."""
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,8 +102,8 @@ class VectorCache:
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
 
     @staticmethod
-    def key(model_id: str, text: str) -> str:
-        return hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()
+    def key(identity: str, text: str) -> str:
+        return hashlib.sha256(f"{identity}\n{text}".encode()).hexdigest()
 
     def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         found = {}
@@ -88,20 +123,37 @@ class VectorCache:
         self._db.close()
 
 
-def embed_with_cache(embedder: Embedder, texts: Sequence[str], cache: VectorCache,
+def embed_with_cache(model: str | None, texts: Sequence[str], cache: VectorCache,
                      progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
-    """The matrix of vectors for `texts`, embedding only those not in `cache`; also how many were embedded."""
-    keys = [VectorCache.key(embedder.model_id, text) for text in texts]
-    cached = cache.get_many(keys)
-    missing = [i for i, key in enumerate(keys) if key not in cached or cached[key].shape != (embedder.dimension,)]
+    """The matrix of vectors for `texts` by `model`, embedding only those not in `cache`; also how
+    many texts were embedded.  The model is loaded only when one must be (or there are no texts)."""
+    identity = model_identity(model)
+    keys = [VectorCache.key(identity, text) for text in texts]
+    vectors = cache.get_many(keys)
+    dimension = _usual_dimension(vectors.values())
+    missing = _missing(keys, vectors, dimension)
     if progress and len(missing) < len(texts):
         progress(len(texts) - len(missing))
-    if missing:
+    if missing or dimension is None:
+        embedder = load_embedder(model)
+        dimension = embedder.dimension
+        missing = _missing(keys, vectors, dimension)
         fresh = embedder.encode([texts[i] for i in missing], progress)
-        cache.put_many({keys[i]: fresh[row] for row, i in enumerate(missing)})
-        cached.update({keys[i]: fresh[row] for row, i in enumerate(missing)})
-    matrix = np.vstack([cached[key] for key in keys]) if keys else np.zeros((0, embedder.dimension), np.float32)
+        computed = {keys[i]: fresh[row] for row, i in enumerate(missing)}
+        cache.put_many(computed)
+        vectors.update(computed)
+    matrix = np.vstack([vectors[key] for key in keys]) if keys else np.zeros((0, dimension), np.float32)
     return matrix.astype(np.float32), len(missing)
+
+
+def _usual_dimension(vectors: Iterable[np.ndarray]) -> int | None:
+    """The length most cached vectors have (a stray vector of another length is re-embedded)."""
+    lengths = Counter(len(vector) for vector in vectors)
+    return lengths.most_common(1)[0][0] if lengths else None
+
+
+def _missing(keys: Sequence[str], vectors: dict[str, np.ndarray], dimension: int | None) -> list[int]:
+    return [i for i, key in enumerate(keys) if key not in vectors or vectors[key].shape != (dimension,)]
 
 
 def cosine_top(matrix: np.ndarray, query: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:

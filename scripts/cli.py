@@ -13,9 +13,12 @@ from index.facade import (
     MODES,
     Archive,
     ArchiveError,
+    BadRequest,
     Filters,
     Settings,
+    add_files,
     build,
+    evaluate_beir,
     format_table,
     index_staleness,
     parse_filter_date,
@@ -114,7 +117,82 @@ def cmd_issues(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _arrival_json(arrival) -> dict:
+    figures = arrival.figures()
+    data = {"file": arrival.target.name, "status": arrival.status}
+    if arrival.parsed is None:
+        return data
+    parsed = arrival.parsed
+    sections = [{**section.to_json(),
+                 "passages": sum(p.section_id == section.id for p in parsed.passages),
+                 "figures": sum(n for pid, n in figures.items() if pid.startswith(f"{section.id}-"))}
+                for section in parsed.sections]
+    return {**data, "issue": parsed.issue.to_json(), "sections": sections, "passages": len(parsed.passages),
+            "figures": figures}
+
+
+def _print_arrival(data: dict, archive_dir: Path) -> None:
+    if data["status"] == "identical":
+        print(f"{data['file']}: already in {archive_dir} (identical); nothing to do")
+        return
+    issue = data["issue"]
+    how = issue["provenance"]
+    date = f"{issue['date']} ({how['date']}, {issue['date_precision']} precision)" if issue["date"] else "unknown"
+    counts = list(data["figures"].values())
+    print(f"{'added' if data['status'] == 'new' else 'replaced'} {archive_dir / data['file']}")
+    print(f"  issue     {issue['id']}: {issue['title']} (title {how['title']})")
+    number = f"{issue['number']} ({how['number']})" if issue["number"] is not None else "unknown (not printed)"
+    print(f"  number    {number}")
+    print(f"  date      {date}")
+    print(f"  sections  {len(data['sections'])}")
+    for section in data["sections"]:
+        untitled = " (untitled)" if section["title_generated"] else ""
+        print(f"    {section['position']:>2}. {section['title']}{untitled}  "
+              f"(passages {section['passages']}, figures {section['figures']})")
+    print(f"  passages  {data['passages']}")
+    print(f"  figures   {sum(counts)} numbers in {sum(n > 0 for n in counts)} of {len(counts)} passages")
+    print(f"  to correct what was read: {archive_dir / 'catalog.toml'} [\"issues\".\"{data['file']}\"]")
+
+
+def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    report = add_files([Path(name) for name in args.files], force=args.force, settings=settings,
+                       show_progress=not args.json and sys.stderr.isatty())
+    arrivals = [_arrival_json(arrival) for arrival in report.arrivals]
+    if args.json:
+        _print_json({"files": arrivals, "build": report.build.to_json() if report.build else None})
+        return 0
+    for data in arrivals:
+        _print_arrival(data, settings.archive_dir)
+    if report.build is None:
+        print("the index is up to date")
+    else:
+        build_report = report.build
+        print(f"index: built {build_report.generation.name}: {build_report.issues} newsletter issues, "
+              f"{build_report.passages} passages ({build_report.embedded} embedded, "
+              f"{build_report.passages - build_report.embedded} from the cache) in {build_report.seconds['total']:.1f} s")
+        for name, reason in build_report.skipped:
+            print(f"  skipped {name}: {reason}")
+    return 0
+
+
+def _print_beir_table(result: dict, k: int) -> None:
+    print(f"{result['collection']} ({result['split']} split, {result['queries']} queries)")
+    print(f"{'mode':10}{f'nDCG@{k}':>10}{'Recall@100':>12}{f'MRR@{k}':>10}")
+    for mode, scores in result["modes"].items():
+        print(f"{mode:10}{scores[f'ndcg@{k}']:>10.3f}{scores['recall@100']:>12.3f}{scores[f'mrr@{k}']:>10.3f}")
+
+
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    if bool(args.queries) == bool(args.beir):
+        raise BadRequest("give either --queries FILE (the archive's judged queries) or --beir DIR")
+    if args.beir:
+        result = evaluate_beir(Path(args.beir), args.split, args.k, settings,
+                               Path(args.runs_out) if args.runs_out else None, show_progress=not args.json)
+        if args.json:
+            print(json.dumps(result))
+        else:
+            _print_beir_table(result, args.k)
+        return 0
     report = Archive.open(settings).evaluate(Path(args.queries), k=args.k)
     if args.runs_out:
         Path(args.runs_out).write_text("".join(line + "\n" for line in report.runs_jsonl_lines()), encoding="utf-8")
@@ -134,6 +212,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("add", help="copy newsletter issue files (.pdf, .txt, .md) into archive/ and update the index")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--force", action="store_true", help="replace a different file of the same name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_add)
 
     p = sub.add_parser("search", help="ranked passages for a query")
     p.add_argument("query")
@@ -157,10 +241,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_issues)
 
-    p = sub.add_parser("evaluate", help="score the search modes on judged queries")
-    p.add_argument("--queries", required=True)
+    p = sub.add_parser("evaluate", help="score the search modes on judged queries or a BEIR collection")
+    p.add_argument("--queries", metavar="FILE", help="judged queries of the archive (JSON lines)")
+    p.add_argument("--beir", metavar="DIR", help="a collection in BEIR layout (indexed once, cached)")
+    p.add_argument("--split", default="train", help="the qrels split of a BEIR collection")
     p.add_argument("--k", type=_k, default=10)
-    p.add_argument("--runs-out", metavar="FILE")
+    p.add_argument("--runs-out", metavar="PATH", help="JSON lines file (--queries) or directory of TREC runs (--beir)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_evaluate)
     return main

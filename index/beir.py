@@ -1,0 +1,131 @@
+"""A public retrieval benchmark in BEIR layout, run through the same engine as the archive.
+
+    <dir>/corpus.jsonl      {"_id", "title", "text"} per document
+    <dir>/queries.jsonl     {"_id", "text"} per query
+    <dir>/qrels/<split>.tsv query-id <tab> corpus-id <tab> score, with a header line
+
+Each document becomes a section (its title the section title) of one pseudo newsletter issue, and
+its text passages sized like the archive's; a document's score is its best passage's.  Metrics are
+the standard BEIR ones, computed by trec_eval (pytrec-eval-terrier), not by hand.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .documents import Issue, Passage, Section
+from .errors import BadRequest
+from .passages import size_passages
+from .sections import Paragraph
+from .store import Corpus
+
+RUN_DEPTH = 100  # documents per query in a run: enough for Recall@100
+
+
+@dataclass(frozen=True)
+class Collection:
+    name: str
+    split: str
+    documents: list[dict]
+    fingerprint: str
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+
+    def corpus(self) -> Corpus:
+        """The documents as sections and sized passages (only needed when the index is built)."""
+        return _document_corpus(self.name, self.documents)
+
+
+def _read_jsonl(path: Path) -> Iterable[dict]:
+    if not path.is_file():
+        raise BadRequest(f"{path} is missing: not a BEIR collection directory")
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise BadRequest(f"{path}:{number}: not JSON ({exc.msg})") from None
+
+
+def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    if not path.is_file():
+        raise BadRequest(f"{path} is missing: no relevance judgments for this split")
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = csv.reader(handle, delimiter="\t")
+        next(rows, None)  # header
+        for row in rows:
+            if len(row) >= 3:
+                qrels.setdefault(row[0], {})[row[1]] = int(row[2])
+    return qrels
+
+
+def _document_corpus(name: str, documents: list[dict]) -> Corpus:
+    issue = Issue(name, name, None, None, False, name, None, {})
+    sections, passages = [], []
+    for position, doc in enumerate(documents, start=1):
+        doc_id, title = str(doc["_id"]), " ".join(str(doc.get("title") or "").split())
+        sections.append(Section(doc_id, name, position, title, False, None, ()))
+        for number, piece in enumerate(size_passages([Paragraph(str(doc.get("text") or title), False)], title), 1):
+            passages.append(Passage(f"{doc_id}#{number}", name, doc_id, title, len(passages) + 1, piece.text, (), False))
+    return Corpus((issue,), tuple(sections), tuple(passages))
+
+
+def load_collection(directory: Path, split: str) -> Collection:
+    """The collection in `directory` with the queries judged in `split`; BadRequest if it is malformed."""
+    documents = list(_read_jsonl(directory / "corpus.jsonl"))
+    qrels = _read_qrels(directory / "qrels" / f"{split}.tsv")
+    queries = {str(q["_id"]): str(q["text"]) for q in _read_jsonl(directory / "queries.jsonl") if str(q["_id"]) in qrels}
+    if not documents or not queries:
+        raise BadRequest(f"{directory}: no documents, or no queries judged in split {split!r}")
+    digest = hashlib.sha256()
+    for doc in documents:
+        digest.update(json.dumps(doc, sort_keys=True).encode())
+    name = directory.resolve().name
+    return Collection(name, split, documents, digest.hexdigest(), queries, qrels)
+
+
+def best_passage_per_document(ranked: Iterable[tuple[str, float]], depth: int = RUN_DEPTH) -> dict[str, float]:
+    """A document ranking from a ranking of (document id, passage score): each document scores its
+    best passage.  `ranked` is best first, so the first passage seen of a document is its best."""
+    run: dict[str, float] = {}
+    for doc_id, score in ranked:
+        if doc_id not in run:
+            run[doc_id] = score
+            if len(run) == depth:
+                break
+    return run
+
+
+def measure(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]], k: int = 10) -> dict[str, float]:
+    """nDCG@k, Recall@100 and MRR@k averaged over the judged queries (a query with no results scores 0)."""
+    import pytrec_eval
+
+    measures = {f"ndcg_cut_{k}", "recall_100", "recip_rank"}
+    full = {qid: run.get(qid, {}) for qid in qrels}
+    top_k = {qid: dict(sorted(docs.items(), key=lambda item: -item[1])[:k]) for qid, docs in full.items()}
+    per_query = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(full)
+    reciprocal = pytrec_eval.RelevanceEvaluator(qrels, {"recip_rank"}).evaluate(top_k)
+
+    def mean(values: list[float]) -> float:
+        return sum(values) / len(qrels)
+
+    return {
+        f"ndcg@{k}": mean([per_query.get(q, {}).get(f"ndcg_cut_{k}", 0.0) for q in qrels]),
+        "recall@100": mean([per_query.get(q, {}).get("recall_100", 0.0) for q in qrels]),
+        f"mrr@{k}": mean([reciprocal.get(q, {}).get("recip_rank", 0.0) for q in qrels]),
+    }
+
+
+def write_trec_run(path: Path, mode: str, run: dict[str, dict[str, float]]) -> None:
+    """A TREC run file: `qid Q0 docid rank score tag`, best first."""
+    with path.open("w", encoding="utf-8") as handle:
+        for qid, docs in run.items():
+            for rank, (doc_id, score) in enumerate(sorted(docs.items(), key=lambda item: -item[1]), start=1):
+                handle.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {mode}\n")

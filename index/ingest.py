@@ -1,0 +1,140 @@
+"""Adding newsletter issues to the archive: check the files, copy them in, bring the index up to date.
+
+All or nothing.  Every file is read and checked before anything is copied; when one is refused
+(unreadable, or a different file of the same name is already in the archive and replacing was not
+asked for) nothing is copied and the index is not touched.  The copied files are indexed by an
+ordinary build, which takes the vectors of unchanged passages from the cache and switches to the
+new generation only when it is complete.  If that build fails, the archive is put back as it was,
+so the archive and the index being served keep agreeing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import BuildReport, build_index, stale_reason
+from .catalog import Catalog, load_catalog
+from .config import Settings
+from .documents import ParsedIssue
+from .errors import ArchiveError
+from .figures import numbers_in
+from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
+from .store import file_sha256
+
+NEW, REPLACES, IDENTICAL = "new", "replaces", "identical"
+
+
+class AddRefused(ArchiveError):
+    """Files that cannot be added; nothing was copied and the index is as it was."""
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One file given to `add`: where it goes, how it stands to the archive, and what was read from it.
+
+    `status`: NEW, REPLACES (a different file of the same name, replaced on request) or IDENTICAL
+    (already in the archive: nothing to do, and not read again).
+    """
+
+    source: Path
+    target: Path
+    status: str
+    parsed: ParsedIssue | None
+
+    def figures(self) -> dict[str, int]:
+        """For each passage id, how many numbers it holds (`index.figures.numbers_in`)."""
+        passages = self.parsed.passages if self.parsed else ()
+        return {passage.id: len(numbers_in(passage.text)) for passage in passages}
+
+
+@dataclass(frozen=True)
+class AddReport:
+    arrivals: tuple[Arrival, ...]
+    build: BuildReport | None  # None when nothing was copied and the index was already up to date
+
+    @property
+    def copied(self) -> tuple[Arrival, ...]:
+        return tuple(a for a in self.arrivals if a.status != IDENTICAL)
+
+
+def add_files(settings: Settings, paths: list[Path], force: bool = False, show_progress: bool = False) -> AddReport:
+    """Copy the newsletter issue files `paths` into the archive and update the index; AddRefused
+    (nothing copied, index untouched) when any of them cannot be added."""
+    arrivals = _check_all(paths, settings.archive_dir, load_catalog(settings.archive_dir), force)
+    copied = [a for a in arrivals if a.status != IDENTICAL]
+    if not copied and stale_reason(settings) is None:
+        return AddReport(tuple(arrivals), None)
+    previous: list[tuple[Path, bytes | None]] = []
+    try:
+        for arrival in copied:
+            previous.append((arrival.target, arrival.target.read_bytes() if arrival.target.exists() else None))
+            _write_atomically(arrival.target, arrival.source.read_bytes())
+        return AddReport(tuple(arrivals), build_index(settings, show_progress))
+    except BaseException:
+        _restore(previous)
+        raise
+
+
+def _check_all(paths: list[Path], archive_dir: Path, catalog: Catalog, force: bool) -> list[Arrival]:
+    """Every file checked; AddRefused naming each one that cannot be added, and why."""
+    if not archive_dir.is_dir():
+        raise ArchiveError(f"archive directory {archive_dir} does not exist")
+    arrivals, problems = [], []
+    for number, path in enumerate(paths):
+        try:
+            if any(other.stem == path.stem for other in paths[:number]):
+                raise AddRefused(f"{path.name}: another file given here has the issue id {path.stem!r}")
+            arrivals.append(_check(path, archive_dir, catalog, force))
+        except (AddRefused, UnreadableFile) as exc:
+            problems.append(str(exc))
+    if problems:
+        raise AddRefused("nothing was added; the archive and the index are unchanged:\n  " + "\n  ".join(problems))
+    return arrivals
+
+
+def _check(source: Path, archive_dir: Path, catalog: Catalog, force: bool) -> Arrival:
+    """How `source` stands to the archive, and what it reads as; AddRefused or UnreadableFile."""
+    if source.suffix.lower() not in ISSUE_SUFFIXES:
+        raise AddRefused(f"{source.name}: not a newsletter issue file (expected {', '.join(ISSUE_SUFFIXES)})")
+    if source.name.startswith("."):
+        raise AddRefused(f"{source.name}: a hidden file's name; rename it")
+    target = archive_dir / source.name
+    if target.is_file() and source.is_file() and file_sha256(source) == file_sha256(target):
+        return Arrival(source, target, IDENTICAL, None)
+    parsed = read_issue(source, catalog)
+    if target.exists() and not force:
+        raise AddRefused(f"{source.name}: the archive already holds a different file of this name; "
+                         "give --force to replace it")
+    clash = _same_issue_id(source, archive_dir)
+    if clash:
+        raise AddRefused(f"{source.name}: its issue id {source.stem!r} is already that of {clash} in the archive; "
+                         "rename the file")
+    return Arrival(source, target, REPLACES if target.exists() else NEW, parsed)
+
+
+def _same_issue_id(source: Path, archive_dir: Path) -> str | None:
+    """The name of another issue file of the archive with the id (name less suffix) of `source`."""
+    return next((p.name for p in archive_dir.iterdir()
+                 if p.stem == source.stem and p.name != source.name and p.suffix.lower() in ISSUE_SUFFIXES), None)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    """`target` holds `data` whole or is as it was: a reader (or a build) never sees half a file."""
+    partial = target.with_name(f".adding-{uuid.uuid4().hex[:8]}-{target.name}")  # hidden: builds ignore it
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _restore(previous: list[tuple[Path, bytes | None]]) -> None:
+    """Put the archive back as it was before the copy: new files removed, replaced ones restored."""
+    for target, content in reversed(previous):
+        if content is None:
+            target.unlink(missing_ok=True)
+        else:
+            _write_atomically(target, content)

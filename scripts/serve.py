@@ -1,0 +1,57 @@
+"""`scripts/run`: serve the archive with waitress (a production WSGI server), the index and the model
+loaded once per process.  Host and port from --host/--port, else ARCHIVE_HOST/ARCHIVE_PORT."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import threading
+
+import waitress
+
+from index.facade import Archive, ArchiveError, LiveArchive, Settings
+from webapp import create_app
+
+log = logging.getLogger("archive.serve")
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="scripts/run", description="Serve the newsletter archive over HTTP.")
+    main.add_argument("--host", default=os.environ.get("ARCHIVE_HOST", "127.0.0.1"))
+    main.add_argument("--port", type=int, default=os.environ.get("ARCHIVE_PORT", "8000"))
+    main.add_argument("--threads", type=int, default=os.environ.get("ARCHIVE_THREADS", "8"))
+    return main
+
+
+def warm_model(archive: Archive) -> None:
+    """Load the embedding model in the background: keyword search answers meanwhile, and the first
+    semantic query does not wait seconds for the model."""
+    def load() -> None:
+        try:
+            archive.warm_model()
+            log.info("embedding model ready")
+        except ArchiveError as exc:
+            log.error("semantic search unavailable: %s", exc)
+
+    threading.Thread(target=load, name="warm-model", daemon=True).start()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        live = LiveArchive(Settings.from_env())
+    except ArchiveError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    warm_model(live.current())
+    app = create_app(archive=live)
+    print(f"Serving the newsletter archive on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="", _quiet=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""A real browser (Debian's chromium, driven by Playwright) against the app served by waitress on
+loopback: search, follow a hit to its issue and its passage, see related stories.  Screenshots of
+each page land in test-artifacts/ for a person to look at.
+
+Skipped where /usr/bin/chromium is missing, except under CI (the CI variable set), where a missing
+browser is a failure: CI installs it (.ci/run).  Playwright never downloads a browser here."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import waitress
+
+from index.config import ROOT
+from webapp import create_app
+
+os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+ARTIFACTS = ROOT / "test-artifacts"
+RING_PASSAGE = "003_831dd773c1231ba4-s2-p1"
+
+
+@pytest.fixture(scope="module")
+def base_url(corpus_archive):
+    """The app served by waitress (as scripts/run serves it) on a free loopback port."""
+    server = waitress.create_server(create_app(archive=corpus_archive), host="127.0.0.1", port=0, ident="",
+                                    threads=4)
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; CI must install it (apt-get install -y chromium)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page that records browser console errors (a CSP violation is one)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_search_then_issue_then_passage_with_related_stories(page, base_url):
+    response = page.goto(base_url + "/")
+    assert "server" not in response.headers  # waitress runs with ident="": no server name or version
+    page.fill("#q", "RING training")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**/?q=RING+training*")
+
+    hits = page.locator("ol.hits > li.hit")
+    assert hits.count() >= 2
+    first = hits.nth(0)
+    assert first.locator("h2").inner_text() == "RING TRAINING IN TASHKENT"
+    assert "November 2021 (date inferred)" in first.locator(".meta").inner_text()
+    assert first.locator("mark").first.inner_text() in ("RING", "training")
+    assert "Found by keyword #1, semantic #1" in first.locator(".found").inner_text()
+    assert page.locator("aside.facets").is_visible()
+    screenshot(page, "search.png")
+
+    first.get_by_role("link", name="In its issue").click()
+    page.wait_for_url(f"**/issues/003_831dd773c1231ba4#{RING_PASSAGE}")
+    assert "November 2021 (date inferred)" in page.locator("h1").inner_text()
+    assert page.locator(f"[id='{RING_PASSAGE}']").is_visible()
+    screenshot(page, "issue.png")
+
+    page.go_back()
+    page.locator("ol.hits > li.hit").nth(0).locator("h2 a").click()
+    page.wait_for_url(f"**/passages/{RING_PASSAGE}")
+    assert page.locator("h1").inner_text() == "RING TRAINING IN TASHKENT"
+    assert "IOM Tashkent held a RING" in page.locator(".passage.current").inner_text()
+    assert f"/passages/{RING_PASSAGE}" in page.locator("#citation").input_value()
+    related = page.locator("section.related li.hit")
+    assert related.count() >= 1
+    assert "Why related:" in related.nth(0).inner_text()
+    assert "IOM TAJIKISTAN EXTENDED MULTISECTORAL APPROACH FOR BORDER HEALTHCARE" in \
+        page.locator("section.related").inner_text()
+    screenshot(page, "passage.png")
+    assert page.console_errors == []
+
+
+def test_facet_click_narrows_and_filters_survive_a_new_query(page, base_url):
+    page.goto(base_url + "/?q=training")
+    page.locator("aside.facets ul.facet li a", has_text="Tajikistan").first.click()
+    page.wait_for_url("**country=Tajikistan*")
+    assert page.locator(".active-filters").inner_text().startswith("Tajikistan")
+    assert page.locator("input[name=country][value=Tajikistan]").is_checked()
+    page.fill("#q", "border")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**q=border*country=Tajikistan*")
+    metas = page.locator("ol.hits > li.hit .meta").all_inner_texts()
+    assert metas and all("Tajikistan" in meta for meta in metas)
+
+
+def test_search_page_fits_a_phone(browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    page.goto(base_url + "/?q=hotline")
+    assert page.locator("ol.hits > li.hit").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "search-phone.png")
+    context.close()
+
+
+def test_empty_search_shows_examples_in_the_browser(page, base_url):
+    page.goto(base_url + "/")
+    page.click("form.search button[type=submit]")
+    assert "The query is empty." in page.locator("section.empty").inner_text()
+    page.get_by_role("link", name="RING training").click()
+    assert page.locator("ol.hits > li.hit h2").first.inner_text() == "RING TRAINING IN TASHKENT"

@@ -1,0 +1,293 @@
+"""The HTML pages, through Flask's test client, on the real five issues.
+
+Expected values come from reading the corpus (archive/), never from the code under test."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+
+import pytest
+
+from webapp import create_app
+
+RING_PASSAGE = "003_831dd773c1231ba4-s2-p1"  # "RING TRAINING IN TASHKENT", November 2021 (no date printed)
+ISSUE_9 = "001_246ca7c614daeaee"  # ISSUE 9, 24/12/2020
+NOVEMBER_2020 = "000_01b647a0f58beec8"  # no number or date printed; latest story is of November 2020
+
+
+@pytest.fixture(scope="module")
+def client(corpus_archive):
+    return create_app(archive=corpus_archive).test_client()
+
+
+def text_of(response) -> str:
+    """The page's visible text, tags removed and whitespace collapsed, for asserting on wording."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def hit_passage_ids(response) -> list[str]:
+    """Passage ids of the result list, in rank order (each hit's title links to its passage page)."""
+    return re.findall(r'<h2><a href="/passages/([^"]+)">', response.get_data(as_text=True))
+
+
+# --- search -------------------------------------------------------------------------------------------
+
+
+def test_search_ranks_the_tashkent_ring_story_first(client):
+    response = client.get("/?q=RING+training")
+    assert response.status_code == 200
+    assert hit_passage_ids(response)[0] == RING_PASSAGE
+    page = text_of(response)
+    assert "RING TRAINING IN TASHKENT" in page
+    assert "November 2021 (date inferred)" in page
+    assert "keyword #1" in page and "semantic #1" in page
+
+
+def test_search_hit_highlights_query_words_and_links_to_issue_and_passage(client):
+    html = client.get("/?q=RING+training").get_data(as_text=True)
+    assert "<mark>RING</mark>" in html
+    assert "<mark>training</mark>" in html
+    assert f'href="/issues/003_831dd773c1231ba4#{RING_PASSAGE}"' in html
+    assert f'href="/passages/{RING_PASSAGE}"' in html
+
+
+def test_printed_date_is_not_marked_inferred(client):
+    page = text_of(client.get("/?q=International+Migrants+Day+Tajikistan&issue=" + ISSUE_9))
+    assert "Issue 9, 24 December 2020" in page
+    assert "24 December 2020 (date inferred)" not in page
+
+
+def test_search_finds_a_figure_written_with_a_thousands_separator(client):
+    response = client.get("/?q=7801&mode=keyword")
+    assert "7,801" in text_of(response)
+    assert "<mark>7,801</mark>" in response.get_data(as_text=True)
+
+
+def test_empty_query_says_so_and_suggests_examples(client):
+    for url in ("/", "/?q=", "/?q=+++"):
+        response = client.get(url)
+        assert response.status_code == 200
+        page = text_of(response)
+        assert "Try one of these" in page
+        assert 'href="/?q=RING+training"' in response.get_data(as_text=True)
+    assert "The query is empty" in text_of(client.get("/?q="))
+
+
+def test_unmatched_query_suggests_other_words_and_semantic_mode(client):
+    response = client.get("/?q=xyzzyqq&mode=keyword")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "No passage matches “xyzzyqq”" in page
+    assert "other or fewer words" in page
+    assert 'href="/?q=xyzzyqq&amp;mode=semantic"' in response.get_data(as_text=True)
+
+
+def test_query_only_the_semantic_side_answers_still_gets_results(client):
+    # "coronavirus" is not a word of the corpus ("COVID-19" and "pandemic" are).
+    assert hit_passage_ids(client.get("/?q=coronavirus&mode=keyword")) == []
+    response = client.get("/?q=coronavirus")
+    assert hit_passage_ids(response)
+    assert "semantic #1" in text_of(response)
+    assert "keyword #" not in text_of(response)
+
+
+def test_script_in_query_is_escaped(client):
+    html = client.get("/?q=<script>alert(1)</script>").get_data(as_text=True)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_csp_forbids_inline_script(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize("query, reason", [
+    ("q=" + "a" * 10_000, "10000 characters long"),
+    ("q=ring&k=0", "k must be between 1 and 100"),
+    ("q=ring&k=1000", "k must be between 1 and 100"),
+    ("q=ring&k=abc", "k must be a whole number"),
+    ("q=ring&offset=-1", "offset must be between 0"),
+    ("q=ring&from=2022&to=2020", "is after to"),
+    ("q=ring&from=yesterday", "from must be a date"),
+    ("q=ring&to=2021-02-30", "to must be a date"),
+    ("q=ring&mode=fuzzy", "mode must be one of hybrid, keyword, semantic"),
+    ("q=ring&country=Atlantis", "unknown country 'Atlantis'"),
+    ("q=ring&issue=nope", "no newsletter issue with id 'nope'"),
+    ("q=ring&year=last", "year must be a whole number"),
+    ("q=ring&colour=red", "unknown parameter 'colour'"),
+    ("q=ring&q=training", "q is given 2 times"),
+])
+def test_bad_search_parameters_show_the_form_and_the_reason(client, query, reason):
+    response = client.get("/?" + query)
+    assert response.status_code == 400
+    page = text_of(response)
+    assert reason in page
+    assert '<form class="search"' in response.get_data(as_text=True)
+
+
+def test_filters_narrow_by_country_year_and_issue(client):
+    only_tajikistan = text_of(client.get("/?q=training&country=Tajikistan&k=100"))
+    assert "RING TRAINING IN TASHKENT" in only_tajikistan  # the RING story names Tajikistan too
+    ids = hit_passage_ids(client.get("/?q=training&year=2022&k=100"))
+    assert ids and all(i.startswith("004_b65f6fdd4f2a120b") for i in ids)  # the only 2022 issue
+    ids = hit_passage_ids(client.get(f"/?q=training&issue={NOVEMBER_2020}&k=100"))
+    assert ids and all(i.startswith(NOVEMBER_2020) for i in ids)
+    ids = hit_passage_ids(client.get("/?q=training&exclude_year=2021&k=100"))
+    assert ids and RING_PASSAGE not in ids
+
+
+def test_date_range_filter_keeps_month_precision_issue_in_its_month(client):
+    ids = hit_passage_ids(client.get("/?q=RING+training&from=2021-11-15&to=2021-11-20&k=100"))
+    assert ids == [RING_PASSAGE] or RING_PASSAGE in ids
+    assert all(i.startswith("003_831dd773c1231ba4") for i in ids)
+
+
+def test_facets_link_to_narrowed_and_excluding_searches(client):
+    html = client.get("/?q=training").get_data(as_text=True)
+    assert 'href="/?q=training&amp;year=2021"' in html
+    assert 'href="/?q=training&amp;exclude_year=2021"' in html
+    assert 'href="/?q=training&amp;country=Tajikistan"' in html
+    assert f'href="/?q=training&amp;issue={ISSUE_9}"' in html
+    assert "November 2020 (date inferred)" in text_of(client.get("/?q=training"))  # issue facet by name
+
+
+def test_active_filter_is_shown_with_a_link_removing_it(client):
+    html = client.get("/?q=training&exclude_country=Kazakhstan&offset=0").get_data(as_text=True)
+    assert "not Kazakhstan" in html
+    assert 'href="/?q=training"' in html
+
+
+def test_pagination_links_keep_the_search(client):
+    first = client.get("/?q=training&k=2").get_data(as_text=True)
+    assert 'href="/?q=training&amp;k=2&amp;offset=2"' in first
+    second = client.get("/?q=training&k=2&offset=2")
+    assert 'href="/?q=training&amp;k=2&amp;offset=0"' in second.get_data(as_text=True)
+    assert set(hit_passage_ids(second)).isdisjoint(hit_passage_ids(client.get("/?q=training&k=2")))
+
+
+def test_export_links_carry_the_filters(client):
+    html = client.get("/?q=training&country=Uzbekistan&mode=keyword").get_data(as_text=True)
+    assert 'href="/search.csv?q=training&amp;country=Uzbekistan&amp;mode=keyword&amp;k=100"' in html
+    assert 'href="/api/search?q=training&amp;country=Uzbekistan&amp;mode=keyword&amp;k=100"' in html
+
+
+def test_csv_export(client):
+    response = client.get("/search.csv?q=RING+training&country=Uzbekistan")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0]["passage_id"] == RING_PASSAGE
+    assert rows[0]["section"] == "RING TRAINING IN TASHKENT"
+    assert rows[0]["issue_date"] == "2021-11" and rows[0]["date_inferred"] == "True"
+    assert rows[0]["url"].endswith(f"/passages/{RING_PASSAGE}")
+    assert all("Uzbekistan" in row["countries"] for row in rows)
+
+
+def test_csv_export_refuses_bad_parameters(client):
+    assert client.get("/search.csv?q=ring&k=abc").status_code == 400
+
+
+# --- issue, archive and passage pages -------------------------------------------------------------
+
+
+def test_issue_page_shows_metadata_sections_and_anchors(client):
+    response = client.get(f"/issues/{ISSUE_9}")
+    assert response.status_code == 200
+    page = text_of(response)
+    html = response.get_data(as_text=True)
+    assert "Issue 9, 24 December 2020" in page
+    assert "INTERNATIONAL MIGRANTS DAY – TAJIKISTAN" in page
+    assert f"{ISSUE_9}.txt" in page
+    assert "Number 9 printed in the newsletter" in page
+    assert f'id="{ISSUE_9}-s4"' in html
+    assert f'id="{ISSUE_9}-s4-p1"' in html
+
+
+def test_issue_page_marks_inferred_date_and_unknown_number(client):
+    page = text_of(client.get(f"/issues/{NOVEMBER_2020}"))
+    assert "November 2020 (date inferred)" in page
+    assert "Number unknown not printed, not in the catalog" in page
+    assert "Date November 2020 inferred from its stories" in page
+
+
+def test_issue_page_marks_recurring_boilerplate(client):
+    html = client.get("/issues/002_44f630649352dfb2").get_data(as_text=True)
+    assert 'class="passage recurring" id="002_44f630649352dfb2-s3-p2"' in html
+    assert "recurring block" in html
+
+
+def test_unknown_issue_is_a_friendly_404(client):
+    response = client.get("/issues/no-such-issue")
+    assert response.status_code == 404
+    assert "no newsletter issue with id 'no-such-issue'" in text_of(response)
+    assert "search page" in text_of(response)
+
+
+def test_archive_lists_every_issue_by_date_with_section_links(client):
+    response = client.get("/issues")
+    html = response.get_data(as_text=True)
+    positions = [html.index(f'href="/issues/{issue_id}"') for issue_id in (
+        "002_44f630649352dfb2", NOVEMBER_2020, ISSUE_9, "003_831dd773c1231ba4", "004_b65f6fdd4f2a120b")]
+    assert positions == sorted(positions)  # July 2020, Nov 2020, Dec 2020, Nov 2021, Aug 2022
+    assert f'href="/issues/{ISSUE_9}#{ISSUE_9}-s4"' in html
+    assert "INTERNATIONAL MIGRANTS DAY – TAJIKISTAN" in text_of(response)
+
+
+def test_passage_page_shows_the_passage_citation_and_related_stories(client):
+    response = client.get(f"/passages/{RING_PASSAGE}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = text_of(response)
+    assert f'class="passage current" id="{RING_PASSAGE}"' in html
+    citation = re.search(r'<textarea id="citation"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    citation = unescape(citation)
+    assert "IOM Central Asia Regional Response Report" in citation
+    assert "Issue number unknown, November 2021 (date inferred)" in citation
+    assert "RING TRAINING IN TASHKENT" in citation
+    assert citation.rstrip().endswith(f"http://localhost/passages/{RING_PASSAGE}")
+    assert "Related stories from other issues" in page
+    # The Tajik border-health ToT of August 2022 trains the same RING steps at points of entry.
+    assert "IOM TAJIKISTAN EXTENDED MULTISECTORAL APPROACH FOR BORDER HEALTHCARE" in page
+    assert "Why related:" in page and "similar in meaning" in page
+    related_ids = re.findall(r'<h3><a href="/passages/([^"]+)">', html)
+    assert related_ids and not any(i.startswith("003_831dd773c1231ba4") for i in related_ids)
+
+
+def test_passage_page_shows_the_other_passages_of_its_section(client):
+    html = client.get("/passages/002_44f630649352dfb2-s3-p2").get_data(as_text=True)
+    assert 'class="passage neighbour" id="002_44f630649352dfb2-s3-p1"' in html
+    assert 'class="passage current recurring" id="002_44f630649352dfb2-s3-p2"' in html
+
+
+def test_unknown_passage_and_unknown_page_are_friendly_404s(client):
+    for url in ("/passages/nope", "/no/such/page"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response.mimetype == "text/html"
+        assert "Not found" in text_of(response)
+
+
+def test_pages_refuse_unknown_parameters(client):
+    response = client.get(f"/issues/{ISSUE_9}?foo=1")
+    assert response.status_code == 400
+    assert "unknown parameter 'foo'" in text_of(response)
+
+
+def test_stylesheet_is_served(client):
+    response = client.get("/static/style.css")
+    assert response.status_code == 200
+    assert "mark" in response.get_data(as_text=True)
+
+
+def test_citation_of_a_printed_issue_gives_its_number_and_date(client):
+    html = client.get(f"/passages/{ISSUE_9}-s4-p1").get_data(as_text=True)
+    citation = unescape(re.search(r'<textarea id="citation"[^>]*>(.*?)</textarea>', html, re.S).group(1))
+    assert citation.startswith("“INTERNATIONAL MIGRANTS DAY – TAJIKISTAN”.")
+    assert "\nIssue 9, 24 December 2020.\n" in citation

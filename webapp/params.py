@@ -1,0 +1,118 @@
+"""Request parameters turned into facade calls: the one place both the pages and the API read them.
+
+Only the types are checked here (a whole number, a date, a known parameter name); ranges and
+meaning (k between 1 and MAX_K, a known mode, a known country, from before to) are the facade's
+to judge, so the rules live in one place and the messages are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from flask import current_app, g
+from werkzeug.datastructures import MultiDict
+
+from index.facade import Archive, BadRequest, Filters, SearchResult, UnknownId, parse_filter_date
+
+DEFAULT_K = 10
+DEFAULT_MODE = "hybrid"
+
+# Each filter parameter and the Filters field it fills; all of them may be repeated.
+REPEATABLE = {
+    "issue": "issue_ids",
+    "country": "countries",
+    "year": "years",
+    "exclude_issue": "exclude_issue_ids",
+    "exclude_country": "exclude_countries",
+    "exclude_year": "exclude_years",
+}
+SEARCH_PARAMS = frozenset({"q", "mode", "k", "offset", "from", "to", *REPEATABLE})
+SIMILAR_PARAMS = frozenset({"k"})
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A search as the URL states it; `query` may be empty (the search page then shows examples)."""
+
+    query: str
+    mode: str
+    k: int
+    offset: int
+    filters: Filters
+
+    def run(self, archive: Archive) -> SearchResult:
+        return archive.search(self.query, mode=self.mode, k=self.k, offset=self.offset, filters=self.filters)
+
+
+def reject_unknown(args: MultiDict, allowed: Collection[str]) -> None:
+    """BadRequest naming the first parameter that the route does not take: a typo must not be ignored."""
+    for name in args:
+        if name not in allowed:
+            known = ", ".join(sorted(allowed)) or "none"
+            raise BadRequest(f"unknown parameter {name[:40]!r}; this address takes: {known}")
+
+
+def single(args: MultiDict, name: str, default: str = "") -> str:
+    """The one value of `name`; BadRequest when it is given more than once (which one would win?)."""
+    values = args.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"{name} is given {len(values)} times; give it once")
+    return values[0] if values else default
+
+
+def whole_number(value: str, name: str) -> int:
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number, not {value[:40]!r}") from None
+
+
+def parse_search(args: MultiDict, archive: Archive) -> SearchRequest:
+    reject_unknown(args, SEARCH_PARAMS)
+    return SearchRequest(
+        query=single(args, "q"),
+        mode=single(args, "mode").strip() or DEFAULT_MODE,
+        k=whole_number(single(args, "k", str(DEFAULT_K)), "k"),
+        offset=whole_number(single(args, "offset", "0"), "offset"),
+        filters=parse_filters(args, archive),
+    )
+
+
+def parse_similar_k(args: MultiDict) -> int:
+    reject_unknown(args, SIMILAR_PARAMS)
+    return whole_number(single(args, "k", str(DEFAULT_K)), "k")
+
+
+def parse_filters(args: MultiDict, archive: Archive) -> Filters:
+    """Filters from the query string.  Empty values (a form's "any" choice) mean no restriction."""
+    date_from, date_to = single(args, "from").strip(), single(args, "to").strip()
+    values = {name: [v.strip() for v in args.getlist(name) if v.strip()] for name in REPEATABLE}
+    for name in ("issue", "exclude_issue"):
+        check_issue_ids(values[name], name, archive)
+    for name in ("year", "exclude_year"):
+        values[name] = [whole_number(v, name) for v in values[name]]
+    for name in ("country", "exclude_country"):
+        values[name] = [v.title() for v in values[name]]
+    return Filters(
+        date_from=parse_filter_date(date_from, "from") if date_from else None,
+        date_to=parse_filter_date(date_to, "to", end=True) if date_to else None,
+        **{field: tuple(values[name]) for name, field in REPEATABLE.items()},
+    )
+
+
+def check_issue_ids(issue_ids: list[str], name: str, archive: Archive) -> None:
+    """An unknown issue id in a filter is the caller's mistake, not an empty result."""
+    for issue_id in issue_ids:
+        try:
+            archive.issue(issue_id)
+        except UnknownId as exc:
+            raise BadRequest(f"{name}: {exc}") from None
+
+
+def current_archive() -> Archive:
+    """The archive this request uses.  It is taken once per request, so a request is answered from one
+    index generation even when a build finishes and the server switches to the next one meanwhile."""
+    if "archive" not in g:
+        g.archive = current_app.extensions["archive"].current()
+    return g.archive
