@@ -53,8 +53,8 @@ def archive_files(archive_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]
             continue
         if path.is_file() and path.suffix.lower() in ISSUE_SUFFIXES:
             if path.stem in by_id:
-                ignored.append((path.name, f"issue id {path.stem!r} is already that of {by_id[path.stem]}; "
-                                           "rename one of them"))
+                reason = f"issue id {path.stem!r} is already that of {by_id[path.stem]}; rename one of them"
+                ignored.append((path.name, reason))
             else:
                 by_id[path.stem] = path.name
                 issues.append(path)

@@ -35,8 +35,13 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from . import dates
+
+if TYPE_CHECKING:
+    from pypdf import PageObject
 
 RUNNING_ZONE = 2  # lines at the top and at the bottom of a page where running headers and footers stand
 PARAGRAPH_GAP = 1.3  # a gap this many times the usual line spacing separates paragraphs
@@ -107,13 +112,13 @@ def _read_pages(data: bytes) -> list[list[Line]]:
             return [page_lines(page) for page in reader.pages]
     except PdfUnreadable:
         raise
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds of error on damaged input
+    except Exception as exc:  # pypdf raises many kinds of error on damaged input
         raise PdfUnreadable(f"damaged PDF ({type(exc).__name__}: {exc})") from exc
 
 
 # --- lines and their positions ---------------------------------------------------------------------
 
-def page_lines(page) -> list[Line]:
+def page_lines(page: PageObject) -> list[Line]:
     """The non-blank lines of a pypdf page in content-stream order, each with its position and size.
 
     pypdf's text is exactly the concatenation of the pieces it hands to `visitor_text`, so the
@@ -145,7 +150,7 @@ def _usual_line_pitches(pages: list[list[Line]]) -> dict[float, float]:
     """For each type size, the usual distance between consecutive lines of a paragraph."""
     gaps: dict[float, list[float]] = {}
     for page in pages:
-        for above, line in zip(page, page[1:]):
+        for above, line in pairwise(page):
             if above.y is None or line.y is None or not line.size or above.size != line.size:
                 continue
             drop = above.y - line.y
@@ -181,13 +186,15 @@ def _running_key(text: str) -> str:
     return " ".join(re.sub(r"\d+", "#", text).casefold().split())
 
 
-def _zone(page: list[Line]) -> list[Line]:
-    return page[:RUNNING_ZONE] + page[RUNNING_ZONE:][-RUNNING_ZONE:]
+def _in_zone(index: int, page: list[Line]) -> bool:
+    """Whether the line at `index` stands where running headers and footers do."""
+    return index < RUNNING_ZONE or index >= len(page) - RUNNING_ZONE
 
 
 def running_lines(pages: list[list[Line]]) -> set[str]:
     """The keys (`_running_key`) of lines standing at the top or bottom of more than half of the pages."""
-    counts = Counter(key for page in pages for key in {_running_key(line.text) for line in _zone(page)})
+    counts = Counter(key for page in pages
+                     for key in {_running_key(line.text) for i, line in enumerate(page) if _in_zone(i, page)})
     needed = max(2, len(pages) // 2 + 1)
     return {key for key, count in counts.items() if count >= needed}
 
@@ -197,10 +204,9 @@ def _without_running_lines(pages: list[list[Line]], running: set[str]) -> list[l
     kept_header = False
     cleaned = []
     for page in pages:
-        zone = {id(line) for line in _zone(page)}
         lines = []
-        for line in page:
-            if id(line) in zone and _running_key(line.text) in running:
+        for i, line in enumerate(page):
+            if _in_zone(i, page) and _running_key(line.text) in running:
                 if kept_header or not dates.is_header(line.text):
                     continue
                 kept_header = True

@@ -27,10 +27,17 @@ def model_name(model: str | None) -> str:
     return model or default_model()
 
 
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
 def model_id(model: str | None) -> str:
-    """What the manifest records: the model directory's or hub name's last part."""
+    """What the manifest records and an index is checked against: the model's name.  The packaged
+    default is named as published; another directory by its last two path parts, a hub name as is."""
     name = model_name(model)
-    return Path(name).name if Path(name).exists() else name
+    if Path(name).resolve() == Path(default_model()).resolve():
+        return DEFAULT_MODEL_ID
+    path = Path(name)
+    return f"{path.parent.name}/{path.name}" if path.exists() else name
 
 
 def model_identity(model: str | None) -> str:

