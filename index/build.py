@@ -17,10 +17,11 @@ import numpy as np
 from .catalog import CATALOG_NAME, load_catalog
 from .config import Settings
 from .errors import ArchiveError
+from .figure_index import write_figure_index
 from .keyword import build_keyword_index
 from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
 from .store import Corpus, Store, corpus_fingerprint, read_manifest, write_documents
-from .vectors import VectorCache, embed_with_cache, model_id
+from .vectors import VectorCache, embed_with_cache, embedding_backend, model_id
 
 
 @dataclass
@@ -80,6 +81,9 @@ def stale_reason(settings: Settings) -> str | None:
     if manifest.get("model_config") != settings.model:
         wanted = settings.model or "the packaged default"
         return f"the index was built with model {manifest.get('model')}, the configuration asks for {wanted}"
+    if manifest.get("embedding_backend", "torch") != embedding_backend(settings.model):
+        return (f"the index was built with embedding backend {manifest.get('embedding_backend', 'torch')}, "
+                f"the configuration asks for {embedding_backend(settings.model)}")
     return None
 
 
@@ -120,9 +124,9 @@ def read_archive(settings: Settings, report: BuildReport) -> tuple[Corpus, str]:
 
 
 def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: dict,
-                     report: BuildReport, show_progress: bool) -> Path:
-    """Index `corpus` (keyword index, vectors, documents) into a new generation of `store` and switch
-    to it.  Anything that fails or is interrupted leaves no trace and the served generation as it was."""
+                     report: BuildReport, show_progress: bool, with_figures: bool = True) -> Path:
+    """Index `corpus` (keyword index, vectors, documents, and unless told not to, figures) into a new
+    generation of `store` and switch to it.  Anything that fails or is interrupted leaves no trace and the served generation as it was."""
     building = store.new_generation()
     try:
         stage = time.perf_counter()
@@ -141,10 +145,17 @@ def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: 
         report.seconds["embed"] = time.perf_counter() - stage
 
         write_documents(building / "documents.json", corpus)
+
+        stage = time.perf_counter()
+        # A benchmark collection (with_figures=False) is there to measure text retrieval: no figures.
+        figures_of = corpus if with_figures else Corpus(corpus.issues, corpus.sections, ())
+        write_figure_index(building, figures_of, model, store.cache_path, int(matrix.shape[1]), show_progress)
+        report.seconds["figures"] = time.perf_counter() - stage
         return store.commit(building, {
             **manifest,
             "model": model_id(model),
             "model_config": model,  # None: the packaged default
+            "embedding_backend": embedding_backend(model),  # how the vectors were computed (index.vectors)
             "dimension": int(matrix.shape[1]),
             "passages": len(corpus.passages),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

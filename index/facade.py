@@ -24,24 +24,28 @@ from .documents import COUNTRIES, Filters, Hit, Issue, Passage, Section
 from .errors import IndexUnavailable, UnknownId
 from .errors import ArchiveError, BadRequest
 from .evaluate import Report, evaluate, format_table, load_queries
-from .filtering import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
+from .filtering import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUERY_WORDS, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
 from .fts5 import Fts5Baseline
 from .fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate
 from .figures import numbers_in
+from .figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex, promote
 from .keyword import KeywordIndex, passage_terms
 from .snippets import Segment, snippet
 from .beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
 from .build import BuildReport, build_index, stale_reason, write_generation
-from .store import Store, load_vectors, read_documents, read_manifest, verify_checksums
-from .vectors import Embedder, cosine_top, load_embedder
+from .store import SCHEMA_VERSION, Store, load_vectors, read_documents, read_manifest, verify_checksums
+from .vectors import Embedder, cosine_top, load_embedder, model_identity
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "COUNTRIES", "MAX_K", "MAX_OFFSET", "MAX_QUERY_CHARS", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
+    "COUNTRIES", "MAX_K", "MAX_OFFSET", "MAX_QUERY_CHARS", "MAX_QUERY_WORDS", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
     "LiveArchive", "Related", "Segment", "Fusion", "evaluate_beir",
     "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
     "AddRefused", "AddReport", "Arrival", "add_files",
+    "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",
+    "FigureResult", "FigureSeries", "figure_csv_rows", "figure_records", "marked_paragraphs", "marked_snippet",
+    "format_value", "parse_figure_bound", "search_figures", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
 ]
 
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match
@@ -188,6 +192,7 @@ class Archive:
             raise IndexUnavailable(f"{generation.name}: keyword index holds {self._keyword.doc_count} passages, "
                                    f"documents.json {len(self._passages)}; rebuild the index")
         self._masks = FilterMasks(corpus.passages, self._issues)
+        self.figure_index = FigureIndex.open(generation, corpus.passages, self._issues, manifest["dimension"])
 
     def current(self) -> Archive:
         """This archive: an open Archive serves as its own source (see LiveArchive.current)."""
@@ -205,7 +210,13 @@ class Archive:
         generation = Store(settings.index_dir).current()
         if generation is None:
             raise IndexUnavailable(f"no index in {settings.index_dir}; build one with: scripts/archive build")
-        return cls(generation, settings)
+        try:
+            return cls(generation, settings)
+        except ArchiveError:
+            raise
+        except Exception as exc:  # a damaged file can fail in any library it passes through
+            raise IndexUnavailable(f"{generation.name} cannot be read ({type(exc).__name__}: {exc}); "
+                                   "rebuild the index") from exc
 
     def close(self) -> None:
         self._keyword.close()
@@ -224,6 +235,10 @@ class Archive:
             raise IndexUnavailable(f"the index was built with {self.manifest['model']} "
                                    f"({self.manifest['dimension']} dimensions), the configured model is "
                                    f"{embedder.model_id} ({embedder.dimension}); rebuild the index")
+        built_with = self.manifest.get("embedding_backend", "torch")
+        if embedder.backend != built_with:
+            raise IndexUnavailable(f"the index was built with embedding backend {built_with}, the configured one "
+                                   f"is {embedder.backend} (ARCHIVE_EMBEDDING_BACKEND); rebuild the index")
         return embedder
 
     # --- reading ---------------------------------------------------------------------------------
@@ -265,16 +280,21 @@ class Archive:
                             len(fused), offset, self._facets(f.ordinal for f in fused))
 
     def rank(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> list[Fused]:
-        """Every passage the mode finds for `query` among the first `depth` of each side, best first."""
+        """Every passage the mode finds for `query` among the first `depth` of each side, best first;
+        for a query that is a number, the passages holding a figure of that value come first."""
         rankings = self.side_rankings(query, mode, depth, filters)
-        return demote_repeated_boilerplate(self.fusion.fuse(rankings), self._passages)
+        holders = self.figure_index.passages_holding(query, self._masks.mask(filters))
+        return demote_repeated_boilerplate(promote(self.fusion.fuse(rankings), holders, FIGURE_FOUND_BY), self._passages)
 
     def side_rankings(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> dict[str, list[tuple[int, float]]]:
-        """The keyword and/or semantic rankings, (ordinal, score) best first, before fusion."""
+        """The rankings fusion combines, (ordinal, score) best first: keyword and/or semantic, and in
+        hybrid mode the passages whose figures' labels and sentences match the query's words."""
         allowed = self._masks.mask(filters)
         rankings = {}
         if mode in ("hybrid", "keyword"):
             rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
+        if mode == "hybrid" and self.figure_index.records:
+            rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed)
         if mode in ("hybrid", "semantic"):
             excluded = self._keyword.excluded(query)
             if excluded:  # "NOT x" holds for every side, not only for the keyword one
@@ -353,12 +373,13 @@ BEIR_PASSAGE_DEPTH = 300  # passages per mode, enough for 100 distinct documents
 
 def _collection_archive(collection: Collection, settings: Settings, show_progress: bool) -> Archive:
     """The index of a benchmark collection, built once and cached by collection, content and model."""
-    model_key = hashlib.sha256(str(settings.model).encode()).hexdigest()[:8]
-    index_dir = settings.cache_dir / "beir" / f"{collection.name}-{collection.fingerprint[:16]}-{model_key}"
+    model_key = hashlib.sha256(model_identity(settings.model).encode()).hexdigest()[:8]
+    index_dir = (settings.cache_dir / "beir" /
+                 f"{collection.name}-{collection.fingerprint[:16]}-{model_key}-schema{SCHEMA_VERSION}")
     store = Store(index_dir)
     if store.current() is None:
         write_generation(store, collection.corpus(), settings.model, {"fingerprint": collection.fingerprint},
-                         BuildReport(), show_progress)
+                         BuildReport(), show_progress, with_figures=False)
     return Archive(store.current(), replace(settings, index_dir=index_dir))
 
 
@@ -410,3 +431,49 @@ def add_files(paths: list[Path], force: bool = False, settings: Settings | None 
               show_progress: bool = False) -> AddReport:
     """Copy newsletter issue files into the archive and update the index, all or nothing (see index.ingest)."""
     return _add_files(settings or Settings.from_env(), paths, force, show_progress)
+
+
+# --- figures for journalists ----------------------------------------------------------------------
+
+from .figure_index import (  # noqa: E402 - kept with their functions
+    DEFAULT_FIGURES_K,
+    FIGURE_CSV_COLUMNS,
+    FIGURE_KINDS,
+    FIGURE_SORTS,
+    FigureQuery,
+    FigureRecord,
+    FigureResult,
+    FigureSeries,
+    figure_csv_rows,
+    format_value,
+    parse_figure_bound,
+    validate_figure_query,
+)
+from .figure_series import SERIES_KINDS, SERIES_MIN_SIMILARITY  # noqa: E402
+from .snippets import paragraphs  # noqa: E402
+
+
+def search_figures(archive: Archive, query: FigureQuery) -> FigureResult:
+    """The figure mentions `query` asks for, and the series they are points of (see index.figure_index
+    and index.figure_series); BadRequest for a parameter out of range."""
+    query = validate_figure_query(query)
+    return archive.figure_index.search(query, lambda text: archive.embedder.encode([text])[0], FIGURE_FUSION)
+
+
+def figure_records(archive: Archive) -> tuple[FigureRecord, ...]:
+    """Every figure mention of the archive, in passage order."""
+    return archive.figure_index.records
+
+
+def marked_snippet(archive: Archive, passage: Passage, query: str) -> list[Segment]:
+    """The best window of a passage for `query`, its words highlighted and its figures marked."""
+    return snippet(passage.text, query, figures=_figure_spans(archive, passage))
+
+
+def marked_paragraphs(archive: Archive, passage: Passage) -> list[list[Segment]]:
+    """A passage's paragraphs with its figures marked."""
+    return paragraphs(passage.text, _figure_spans(archive, passage))
+
+
+def _figure_spans(archive: Archive, passage: Passage) -> list[tuple[int, int, str]]:
+    return [(figure.start, figure.end, figure.title) for figure in archive.figure_index.in_passage(passage.id)]

@@ -21,6 +21,11 @@ MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
 MAX_OFFSET = 1000
 MAX_QUERY_CHARS = 1000
+# What a query may ask of the keyword index.  MAX_QUERY_CHARS alone lets through ~500 one-letter
+# words (1000 term matchers over two fields); real queries are a few words, a pasted paragraph ~150.
+# (Brackets nested too deep for the parser are read as plain words: see index.keyword.MAX_NESTING.)
+MAX_QUERY_WORDS = 200
+_WORD = re.compile(r"\w+")
 
 
 def validate_k(k: int) -> None:
@@ -41,6 +46,9 @@ def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters
         raise BadRequest("the query is empty: type some words, a phrase in quotes, or a number")
     if len(query) > MAX_QUERY_CHARS:
         raise BadRequest(f"the query is {len(query)} characters long; the limit is {MAX_QUERY_CHARS}")
+    words = sum(1 for _ in _WORD.finditer(query))
+    if words > MAX_QUERY_WORDS:
+        raise BadRequest(f"the query has {words} words; the limit is {MAX_QUERY_WORDS}")
     return query, normalise_filters(filters)
 
 

@@ -8,6 +8,7 @@ across rebuilds.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from . import dates
@@ -21,6 +22,10 @@ from .pdf import PdfUnreadable, pdf_text
 from .sections import DraftSection, group_sections
 
 ISSUE_SUFFIXES = (".txt", ".md", ".pdf")
+# The largest file read.  A newsletter issue's text is ~50 KB and its PDF a few MB; anything far
+# bigger is not an issue, and is refused before it is read into memory.
+MAX_FILE_BYTES = 20 * 2**20
+MAX_PDF_BYTES = 50 * 2**20  # photos make a PDF large
 
 
 class UnreadableFile(ArchiveError):
@@ -30,10 +35,16 @@ class UnreadableFile(ArchiveError):
 
 def decode(path: Path) -> str:
     """The text of `path` (a PDF's extracted text), or UnreadableFile saying why it is not usable."""
+    limit = MAX_PDF_BYTES if path.suffix.lower() == ".pdf" else MAX_FILE_BYTES
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            too_large = os.fstat(handle.fileno()).st_size > limit
+            data = b"" if too_large else handle.read(limit + 1)  # never more, even if the file grew
     except OSError as exc:
         raise UnreadableFile(f"{path.name}: cannot be read ({exc.strerror})") from exc
+    if too_large or len(data) > limit:
+        raise UnreadableFile(f"{path.name}: too large (over {limit // 2**20} MB); "
+                             "a newsletter issue is far smaller")
     if not data.strip():
         raise UnreadableFile(f"{path.name}: the file is empty")
     text = _decode_pdf(path.name, data) if path.suffix.lower() == ".pdf" else _decode_text(path.name, data)

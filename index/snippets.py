@@ -6,7 +6,9 @@ Words are compared after the keyword analyzer (lowercase, stemming, joined thous
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .keyword import ANALYZER, query_terms
 
@@ -15,8 +17,15 @@ SNIPPET_CHARS = 320
 
 @dataclass(frozen=True)
 class Segment:
+    """A piece of text; `figure` is what the figure it is part of counts ("count: deaths"), or ""."""
+
     text: str
     highlighted: bool
+    figure: str = ""
+
+
+# A figure's place in a text and what it counts: (start, end, title).
+FigureSpan = tuple[int, int, str]
 
 
 def _matches(text: str, terms: set[str]) -> list[tuple[int, int]]:
@@ -38,21 +47,35 @@ def _window(text: str, spans: list[tuple[int, int]], width: int) -> tuple[int, i
     return start, len(text) if end == -1 else end
 
 
-def snippet(text: str, query: str, width: int = SNIPPET_CHARS) -> list[Segment]:
-    """The best window of `text` for `query`, as segments; "…" marks where text was cut off."""
+def snippet(text: str, query: str, width: int = SNIPPET_CHARS, figures: Sequence[FigureSpan] = ()) -> list[Segment]:
+    """The best window of `text` for `query`, as segments; "…" marks where text was cut off.
+    Segments inside one of `figures` carry its title."""
     spans = _matches(text, set(query_terms(query)))
     start, end = _window(text, spans, width)
-    segments: list[Segment] = [Segment("…", False)] if start > 0 else []
-    cursor = start
-    for a, b in spans:
-        if a < start or b > end:
-            continue
-        if a > cursor:
-            segments.append(Segment(text[cursor:a], False))
-        segments.append(Segment(text[a:b], True))
-        cursor = b
-    if cursor < end:
-        segments.append(Segment(text[cursor:end], False))
+    segments = [Segment("…", False)] if start > 0 else []
+    segments += _pieces(text, start, end, spans, figures)
     if end < len(text):
         segments.append(Segment("…", False))
     return segments
+
+
+def paragraphs(text: str, figures: Sequence[FigureSpan] = ()) -> list[list[Segment]]:
+    """`text` split at blank lines, each paragraph as segments, the `figures` marked."""
+    found, start = [], 0
+    for paragraph in text.split("\n\n"):
+        found.append(_pieces(text, start, start + len(paragraph), [], figures))
+        start += len(paragraph) + 2
+    return found
+
+
+def _pieces(text: str, start: int, end: int, highlights: Sequence[tuple[int, int]],
+            figures: Sequence[FigureSpan]) -> list[Segment]:
+    """text[start:end] cut wherever a highlight or a figure begins or ends."""
+    inside = [(a, b) for a, b in highlights if start <= a and b <= end]
+    cuts = sorted({start, end, *(p for a, b in inside for p in (a, b)),
+                   *(min(max(p, start), end) for a, b, _ in figures for p in (a, b))})
+    pieces = []
+    for a, b in pairwise(cuts):
+        figure = next((title for x, y, title in figures if x <= a and b <= y), "")
+        pieces.append(Segment(text[a:b], any(x <= a and b <= y for x, y in inside), figure))
+    return pieces

@@ -7,7 +7,9 @@
         documents.json             issues, sections and passages
         vectors.npy                passage vectors, row i = passage i
         keyword/                   the Whoosh index, docnum i = passage i
-      cache/vectors.sqlite         passage vectors by model and text, shared by builds
+        figures.json               figure mentions with their passage and issue, and their series
+        figure_vectors.npy         figure vectors ("label: sentence"), row i = figure i
+      cache/vectors.sqlite         passage and figure vectors by model and text, shared by builds
 
 A build writes a new generation under a temporary name and renames it when complete; only then is
 CURRENT switched.  A failed or interrupted build leaves CURRENT, and so the served index, untouched.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -30,9 +33,11 @@ import numpy as np
 from .documents import Issue, IssueDate, Passage, Section
 from .errors import IndexUnavailable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
-CHECKSUMMED = ("documents.json", "vectors.npy")
+CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
+CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
+GENERATION_NAME = re.compile(r"gen-[\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ class Store:
     def commit(self, building: Path, manifest: dict) -> Path:
         """Seal a finished build: checksums into the manifest, rename into place, switch CURRENT."""
         manifest = {**manifest, "schema_version": SCHEMA_VERSION,
-                    "checksums": {name: file_sha256(building / name) for name in CHECKSUMMED}}
+                    "checksums": {name: file_sha256(building / name) for name in (*CHECKSUMMED, *keyword_files(building))}}
         (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         final = self.generations / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
         building.rename(final)
@@ -134,8 +139,10 @@ class Store:
             name = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise IndexUnavailable(f"{self.root}/CURRENT cannot be read ({exc}); rebuild the index") from None
         path = self.generations / name
-        if not name or "/" in name or not path.is_dir():
+        if not GENERATION_NAME.fullmatch(name) or not path.is_dir():
             raise IndexUnavailable(f"{self.root}/CURRENT names generation {name!r}, which does not exist; rebuild the index")
         return path
 
@@ -167,12 +174,27 @@ def read_manifest(generation: Path) -> dict:
     return manifest
 
 
+def keyword_files(generation: Path) -> list[str]:
+    """The Whoosh index's files (segments, table of contents), checksummed like the rest: Whoosh
+    reads parts of a segment only when a search needs them, so damage there would otherwise show
+    late, or as wrong results."""
+    directory = generation / "keyword"
+    return sorted(f"keyword/{p.name}" for p in directory.iterdir()
+                  if p.is_file() and not p.name.endswith("WRITELOCK")) if directory.is_dir() else []
+
+
 def verify_checksums(generation: Path, manifest: dict) -> None:
-    for name in CHECKSUMMED:
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict):
+        raise IndexUnavailable(f"{generation.name}: manifest.json holds no checksums; rebuild the index")
+    for name in dict.fromkeys([*CHECKSUMMED, *checksums]):
+        if not isinstance(name, str) or not CHECKSUMMED_NAME.fullmatch(name):
+            raise IndexUnavailable(f"{generation.name}: manifest.json names a file {str(name)[:80]!r} outside "
+                                   "the generation; rebuild the index")
         path = generation / name
         if not path.exists():
             raise IndexUnavailable(f"{generation.name}: {name} is missing; rebuild the index")
-        if file_sha256(path) != manifest.get("checksums", {}).get(name):
+        if file_sha256(path) != checksums.get(name):
             raise IndexUnavailable(f"{generation.name}: {name} does not match its checksum (damaged); rebuild the index")
 
 

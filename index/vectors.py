@@ -9,6 +9,7 @@ are cached by a hash of the model's identity and the text, so a rebuild embeds o
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 import threading
 from collections import Counter
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import default_model
+from .errors import ArchiveError
 
 BATCH_SIZE = 32
 
@@ -28,6 +30,22 @@ def model_name(model: str | None) -> str:
 
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+# How the model is run (see index.onnx_embedder): ONNX Runtime with int8 weights by default, or
+# sentence-transformers on PyTorch ("torch", float32).  Recorded in the manifest and in the cache keys.
+BACKENDS = ("onnx-int8", "onnx", "torch")
+DEFAULT_BACKEND = "onnx-int8"
+
+
+def embedding_backend(model: str | None = None) -> str:
+    """The backend that runs `model`: ARCHIVE_EMBEDDING_BACKEND, default onnx-int8.  The ONNX backends
+    export the model from its directory, so a model given by hub name runs on "torch"."""
+    backend = os.environ.get("ARCHIVE_EMBEDDING_BACKEND", "").strip() or DEFAULT_BACKEND
+    if backend not in BACKENDS:
+        raise ArchiveError(f"ARCHIVE_EMBEDDING_BACKEND must be one of {', '.join(BACKENDS)}, not {backend[:40]!r}")
+    if backend != "torch" and not Path(model_name(model)).is_dir():
+        return "torch"
+    return backend
 
 
 def model_id(model: str | None) -> str:
@@ -45,12 +63,19 @@ def model_identity(model: str | None) -> str:
 
     A model directory is known by its full path and the size and time of each of its files, so
     two models in directories of the same name, or a model replaced in place, never share vectors.
-    A hub name stands for itself.
+    A hub name stands for itself.  A backend other than "torch" is part of the identity ("#onnx-int8"):
+    its vectors differ slightly from the float32 model's.
     """
     name = model_name(model)
     directory = Path(name)
     if not directory.is_dir():
         return name
+    backend = embedding_backend(model)
+    return model_files_identity(directory) + ("" if backend == "torch" else f"#{backend}")
+
+
+def model_files_identity(directory: Path) -> str:
+    """A model directory's full path and a hash of the size and time of each of its files."""
     files = sorted(p for p in directory.resolve().rglob("*") if p.is_file())
     stamps = "".join(f"{p.relative_to(directory.resolve())}\t{p.stat().st_size}\t{p.stat().st_mtime_ns}\n"
                      for p in files)
@@ -59,6 +84,8 @@ def model_identity(model: str | None) -> str:
 
 class Embedder:
     """A sentence-transformers model that turns texts into normalised float32 vectors."""
+
+    backend = "torch"
 
     def __init__(self, model: str | None = None):
         from sentence_transformers import SentenceTransformer  # heavy import, only when a model is needed
@@ -87,17 +114,25 @@ class Embedder:
         return np.vstack(rows).astype(np.float32)
 
 
-_embedders: dict[str | None, Embedder] = {}
+_embedders: dict[tuple[str | None, str], Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
 def load_embedder(model: str | None = None) -> Embedder:
-    """The process-wide embedder for `model` (None: the packaged default), loaded once even when
-    several threads ask for it at the same time."""
+    """The process-wide embedder for `model` (None: the packaged default) on the configured backend
+    (see embedding_backend), loaded once even when several threads ask for it at the same time.
+    An ONNX backend's embedder has the same attributes and `encode` (index.onnx_embedder.OnnxEmbedder)."""
+    backend = embedding_backend(model)
     with _embedders_lock:
-        if model not in _embedders:
-            _embedders[model] = Embedder(model)
-        return _embedders[model]
+        if (model, backend) not in _embedders:
+            if backend == "torch":
+                _embedders[model, backend] = Embedder(model)
+            else:
+                from .onnx_embedder import OnnxEmbedder
+
+                name = model_name(model)
+                _embedders[model, backend] = OnnxEmbedder(name, model_files_identity(Path(name)), backend)
+        return _embedders[model, backend]
 
 
 class VectorCache:

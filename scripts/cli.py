@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import os
 import sys
 import textwrap
 from pathlib import Path
 
 from index.facade import (
+    DEFAULT_FIGURES_K,
+    FIGURE_KINDS,
+    FIGURE_SORTS,
     MAX_K,
     MODES,
     Archive,
     ArchiveError,
     Arrival,
     BadRequest,
+    FigureQuery,
     Filters,
     Settings,
     add_files,
     build,
     evaluate_beir,
+    figure_csv_rows,
     format_table,
     index_staleness,
+    parse_figure_bound,
     parse_filter_date,
+    search_figures,
 )
 
 SNIPPET_CHARS = 240
@@ -204,6 +213,48 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _figure_query(args: argparse.Namespace) -> FigureQuery:
+    return FigureQuery(
+        text=args.query, kind=args.kind, sort=args.sort, k=args.k, date_from=args.date_from, date_to=args.date_to,
+        minimum=parse_figure_bound(args.min, "--min") if args.min is not None else None,
+        maximum=parse_figure_bound(args.max, "--max") if args.max is not None else None,
+    )
+
+
+def _passage_link(passage_id: str) -> str:
+    """Where `scripts/run` serves a passage (ARCHIVE_HOST, ARCHIVE_PORT)."""
+    host, port = os.environ.get("ARCHIVE_HOST", "127.0.0.1"), os.environ.get("ARCHIVE_PORT", "8000")
+    return f"http://{host}:{port}/passages/{passage_id}"
+
+
+def _print_figures(result) -> None:
+    if not result.figures:
+        print(f"No figure matches {result.query!r}." if result.query else "No figure passes these filters.")
+        return
+    order = result.sort if result.query else "date"
+    print(f"{result.total} figures{f' match {result.query!r}' if result.query else ''}, by {order}; "
+          f"showing 1-{len(result.figures)}")
+    for rank, figure in enumerate(result.figures, start=1):
+        print(f"{rank:>3}. {figure.value_text:>12}  {figure.label or figure.kind}")
+        print(f"     {figure.issue.label}  ·  {figure.passage_id}")
+        print(textwrap.indent(textwrap.fill(figure.sentence, 96), "     "))
+    for series in result.series:
+        print(f"\nover time: {series.label} ({series.kind})")
+        for point in series.points:
+            print(f"     {point.date:<10} {point.value_text:>12}  {point.passage_id}  ({point.label})")
+
+
+def cmd_figures(args: argparse.Namespace, settings: Settings) -> int:
+    result = search_figures(Archive.open(settings), _figure_query(args))
+    if args.json:
+        _print_json(result.to_json())
+    elif args.csv:
+        csv.writer(sys.stdout).writerows(figure_csv_rows(result, _passage_link))
+    else:
+        _print_figures(result)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="scripts/archive", description="Search the newsletter archive.")
     sub = main.add_subparsers(dest="command", required=True)
@@ -241,6 +292,20 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("issues", help="the newsletter issues and their sections")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_issues)
+
+    p = sub.add_parser("figures", help="figures by what they count, and the quantities reported over time")
+    p.add_argument("query", nargs="?", default="", help="what is counted; none: every figure, by date")
+    p.add_argument("--min", metavar="N", help="smallest value")
+    p.add_argument("--max", metavar="N", help="largest value")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", metavar="DATE")
+    p.add_argument("--kind", choices=FIGURE_KINDS)
+    p.add_argument("--sort", choices=FIGURE_SORTS, default="relevance")
+    p.add_argument("--k", type=_k, default=DEFAULT_FIGURES_K)
+    output = p.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true")
+    output.add_argument("--csv", action="store_true", help="one row per figure; its url is where scripts/run serves it")
+    p.set_defaults(run=cmd_figures)
 
     p = sub.add_parser("evaluate", help="score the search modes on judged queries or a BEIR collection")
     p.add_argument("--queries", metavar="FILE", help="judged queries of the archive (JSON lines)")

@@ -135,3 +135,50 @@ def test_empty_search_shows_examples_in_the_browser(page, base_url):
     assert "The query is empty." in page.locator("section.empty").inner_text()
     page.get_by_role("link", name="RING training").click()
     assert page.locator("ol.hits > li.hit h2").first.inner_text() == "RING TRAINING IN TASHKENT"
+
+
+def test_figures_page_charts_the_series_with_points_linked_to_passages(page, base_url):
+    page.goto(base_url + "/")
+    page.locator("header.site nav").get_by_role("link", name="Figures").click()
+    page.wait_for_url("**/figures")
+    charts = page.locator("figure.series-chart")
+    migrants = charts.filter(has_text="victims of trafficking and vulnerable migrants")
+    registered = charts.filter(has_text="COVID-19 overview in Central Asia: Registered")
+    assert migrants.count() == 1 and registered.count() == 1
+    assert migrants.locator("svg text.value").all_text_contents() == ["3,186", "7,801"]
+    assert migrants.locator("svg text.date").all_text_contents() == ["10 Jul 2020", "Nov 2020"]
+    assert registered.locator("svg text.value").all_text_contents() == ["76,698", "330,528"]
+    for chart in (migrants, registered):
+        box = chart.locator("svg.chart").bounding_box()
+        assert box["width"] > 300 and box["height"] > 100  # drawn, not collapsed
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "figures.png")
+
+    migrants.locator("svg a.point circle").nth(1).click()
+    page.wait_for_url("**/passages/000_01b647a0f58beec8-*")
+    figure = page.locator(".passage.current span.figure", has_text="7,801")
+    assert figure.get_attribute("title") == "count: victims of trafficking and vulnerable migrants"
+    assert page.console_errors == []
+
+
+def test_figure_search_in_the_browser(page, base_url):
+    page.goto(base_url + "/figures")
+    page.fill("#q", "registered cases")
+    page.fill("input[name=min]", "100000")
+    page.click("form.search button[type=submit]")
+    page.wait_for_url("**/figures?q=registered+cases*min=100000*")
+    values = page.locator("table.figures td.value").all_inner_texts()
+    assert values and values[0].startswith("330,528")
+    assert all(int(value.split()[0].replace(",", "")) >= 100000 for value in values)
+    screenshot(page, "figures-search.png")
+
+
+def test_figures_page_fits_a_phone(browser, base_url):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+    page = context.new_page()
+    page.goto(base_url + "/figures?q=victims+of+trafficking")
+    assert page.locator("figure.series-chart svg.chart").count() >= 1
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(page, "figures-phone.png")
+    context.close()

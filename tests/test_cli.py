@@ -53,7 +53,7 @@ def test_search_json(run):
     assert 1 <= len(data["hits"]) <= 10
     for hit in data["hits"]:
         check_hit_shape(hit)
-        assert set(hit["found_by"]) <= {"keyword", "semantic"}
+        assert set(hit["found_by"]) <= {"keyword", "semantic", "figure"}
     first = data["hits"][0]
     assert first["passage_id"] == RING_PASSAGE
     assert first["section"] == "RING TRAINING IN TASHKENT"

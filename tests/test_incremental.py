@@ -72,7 +72,7 @@ def test_unchanged_rebuild_loads_no_model_and_embeds_nothing(settings, monkeypat
     assert second.embedded == 0 and second.passages == 4
     archive = Archive.open(settings)
     try:
-        assert archive.manifest["dimension"] == 384 and archive.manifest["model"] == "model"
+        assert archive.manifest["dimension"] == 384 and archive.manifest["model"] == "sentence-transformers/all-MiniLM-L6-v2"
         assert archive.search("school books", mode="keyword", k=1).hits[0].passage.section_title == "SCHOOL BOOKS IN OSH"
     finally:
         archive.close()

@@ -91,8 +91,8 @@ def test_doc_count(keyword: KeywordIndex) -> None:
 def test_docnum_check_rejects_out_of_order_documents(tmp_path: Path) -> None:
     ix = whoosh_index.create_in(str(tmp_path), SCHEMA)
     writer = ix.writer()
-    writer.add_document(ordinal=1, id="b", title="b", text="b")
-    writer.add_document(ordinal=0, id="a", title="a", text="a")
+    writer.add_document(ordinal=1, id="b", body="b")
+    writer.add_document(ordinal=0, id="a", body="a")
     writer.commit()
     with pytest.raises(RuntimeError):
         _check_docnums(ix, 2)

@@ -26,6 +26,17 @@ EXCHANGES = [
     ("/api/search?q=ring&k=abc", "/api/search", 400),
     ("/api/search?q=ring&from=2022&to=2021", "/api/search", 400),
     ("/api/search?q=ring&unknown=1", "/api/search", 400),
+    ("/api/figures?q=victims+of+trafficking+assisted", "/api/figures", 200),
+    ("/api/figures", "/api/figures", 200),
+    ("/api/figures?q=7801&min=1000&max=10,000&kind=count&sort=date&from=2020&to=2020-12&k=5", "/api/figures", 200),
+    ("/api/figures?kind=contact&k=100", "/api/figures", 200),
+    ("/api/figures?kind=duration", "/api/figures", 200),
+    ("/api/figures?min=abc", "/api/figures", 400),
+    ("/api/figures?min=5&max=1", "/api/figures", 400),
+    ("/api/figures?kind=ratio", "/api/figures", 400),
+    ("/api/figures?q=x&q=y", "/api/figures", 400),
+    ("/api/figures?colour=red", "/api/figures", 400),
+    ("/api/search?q=7801&mode=semantic", "/api/search", 200),
     (f"/api/passages/{RING_PASSAGE}", "/api/passages/{passage_id}", 200),
     ("/api/passages/nope", "/api/passages/{passage_id}", 404),
     (f"/api/passages/{RING_PASSAGE}?k=1", "/api/passages/{passage_id}", 400),
@@ -130,3 +141,26 @@ def test_documented_parameters_are_the_ones_the_search_takes(client, spec):
                  "exclude_year": "2021", "country": "Tajikistan", "exclude_country": "Kazakhstan",
                  "issue": ISSUE_9, "exclude_issue": ISSUE_9}[name]
         assert client.get(f"/api/search?q=migrants&{name}={value}").status_code == 200, name
+
+
+def test_figure_schemas_are_closed(client, spec):
+    """A figure or series point missing a field, or with one the document does not know, fails."""
+    schema = response_schema(spec, "/api/figures", 200)
+    body = client.get("/api/figures?q=registered").get_json()
+    assert body["figures"] and body["series"]
+    del body["figures"][0]["sentence"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+    body = client.get("/api/figures?q=registered").get_json()
+    body["series"][0]["points"][0]["extra"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_documented_parameters_are_the_ones_the_figure_search_takes(client, spec):
+    names = {p["name"] for p in spec["paths"]["/api/figures"]["get"]["parameters"]}
+    values = {"q": "migrants", "min": "100", "max": "10000", "from": "2020", "to": "2022", "kind": "count",
+              "sort": "date", "k": "3"}
+    assert names == set(values)
+    for name, value in values.items():
+        assert client.get(f"/api/figures?{name}={value}").status_code == 200, name

@@ -116,7 +116,7 @@ def test_found_by_names_the_modes_and_their_ranks(corpus_archive: Archive):
     semantic_rank = {hit.passage.id: hit.found_by["semantic"] for hit in semantic.hits}
     assert hybrid.hits
     for hit in hybrid.hits:
-        assert hit.found_by and set(hit.found_by) <= {"keyword", "semantic"}
+        assert hit.found_by and set(hit.found_by) <= {"keyword", "semantic", "figure"}
         if "keyword" in hit.found_by:
             assert hit.found_by["keyword"] == keyword_rank[hit.passage.id]
         else:

@@ -291,3 +291,86 @@ def test_citation_of_a_printed_issue_gives_its_number_and_date(client):
     citation = unescape(re.search(r'<textarea id="citation"[^>]*>(.*?)</textarea>', html, re.S).group(1))
     assert citation.startswith("“INTERNATIONAL MIGRANTS DAY – TAJIKISTAN”.")
     assert "\nIssue 9, 24 December 2020.\n" in citation
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+SEVEN_THOUSAND = '<span class="figure" title="count: victims of trafficking and vulnerable migrants">'
+
+
+def test_search_hit_marks_its_figures(client):
+    html = client.get("/?q=7801").get_data(as_text=True)
+    assert SEVEN_THOUSAND + "<mark>7,801</mark></span>" in html
+    assert '<span class="figure" title="count: deaths">4,378</span>' in html
+
+
+def test_passage_page_marks_its_figures(client):
+    html = client.get(f"/passages/{NOVEMBER_2020}-s1-p1").get_data(as_text=True)
+    assert SEVEN_THOUSAND + "7,801</span>" in html
+    assert '<span class="figure" title="count: registered cases">330, 528</span>' in html
+
+
+def test_figures_page_is_linked_from_the_nav_and_lists_figures_by_date(client):
+    assert 'href="/figures"' in client.get("/").get_data(as_text=True)
+    response = client.get("/figures?min=3000&max=8000")
+    assert response.status_code == 200
+    values = re.findall(r'<td class="value">([\d,]+)', response.get_data(as_text=True))
+    assert values == ["3,186", "3,120", "4,378", "7,801", "5,177"]  # July, November (reading order), December 2020
+    page = text_of(response)
+    assert "Issue 3, 10 July 2020" in page and "November 2020 (date inferred)" in page
+
+
+def test_figures_page_draws_the_series_with_points_linked_to_passages(client):
+    html = client.get("/figures?q=victims+of+trafficking+assisted").get_data(as_text=True)
+    chart = re.search(r'<figure class="series-chart".*?</figure>', html, re.S).group(0)
+    assert "victims of trafficking and vulnerable migrants" in chart
+    assert "<svg" in chart and "<script" not in html
+    links = re.findall(r'<a class="point" href="/passages/([^"]+)">', chart)
+    assert [link.split("-s")[0] for link in links] == ["002_44f630649352dfb2", NOVEMBER_2020]
+    values = re.findall(r'<text class="value"[^>]*>([^<]+)</text>', chart)
+    assert values == ["3,186", "7,801"]
+    assert "How figures are grouped into a series" in text_of(client.get("/figures"))
+
+
+def test_figures_page_escapes_the_query(client):
+    html = client.get("/figures?q=<script>alert(1)</script>").get_data(as_text=True)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("query, reason", [
+    ("min=abc", "min must be a number"),
+    ("min=5000&max=100", "min (5000) is more than max (100)"),
+    ("kind=ratio", "kind must be one of count, percentage, money, duration, contact"),
+    ("sort=size", "sort must be one of relevance, date"),
+    ("from=2022&to=2020", "is after to"),
+    ("k=0", "k must be between 1 and 100"),
+    ("colour=red", "unknown parameter 'colour'"),
+])
+def test_bad_figure_parameters_show_the_form_and_the_reason(client, query, reason):
+    response = client.get("/figures?" + query)
+    assert response.status_code == 400
+    assert reason in text_of(response)
+    assert 'class="search figures-form"' in response.get_data(as_text=True)
+    api = client.get("/api/figures?" + query)
+    assert api.status_code == 400 and reason in api.get_json()["error"]
+
+
+def test_figures_csv_export(client):
+    response = client.get("/figures.csv?q=registered&k=5")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    by_value = {row["value"]: row for row in rows}
+    registered = by_value["330528"]
+    assert registered["as_printed"] == "330, 528" and registered["issue_date"] == "2020-11"
+    assert registered["url"] == f"http://localhost/passages/{registered['passage_id']}"
+    assert registered["sentence"].startswith("COVID-19 in Central Asia")
+    assert by_value["76698"]["issue_date"] == "2020-07-10"
+    assert 'href="/figures.csv?q=registered&amp;k=100"' in client.get("/figures?q=registered").get_data(as_text=True)
+
+
+def test_figures_api(client):
+    data = client.get("/api/figures?q=victims+of+trafficking+assisted&k=5").get_json()
+    assert {7801, 3186} <= {figure["value"] for figure in data["figures"]}
+    assert [(p["value"], p["date"]) for p in data["series"][0]["points"]] == [(3186, "2020-07-10"), (7801, "2020-11")]
+    dated = client.get("/api/figures?min=7,801&max=7 801").get_json()["figures"]
+    assert [figure["value"] for figure in dated] == [7801]

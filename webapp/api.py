@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from index.facade import search_figures
+
 from .openapi import openapi_document
-from .params import current_archive, parse_search, parse_similar_k, reject_unknown
+from .params import (
+    current_archive,
+    parse_figures,
+    parse_search,
+    parse_similar_k,
+    reject_unknown,
+)
 
 bp = Blueprint("api", __name__)
 
@@ -18,6 +26,11 @@ def no_parameters() -> None:
 @bp.get("/search")
 def search():
     return jsonify(parse_search(request.args, current_archive()).run(current_archive()).to_json())
+
+
+@bp.get("/figures")
+def figures():
+    return jsonify(search_figures(current_archive(), parse_figures(request.args)).to_json())
 
 
 @bp.get("/passages/<passage_id>")

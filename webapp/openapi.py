@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import copy
 
-from index.facade import MAX_K, MODES
+from index.facade import (DEFAULT_FIGURES_K, FIGURE_KINDS, FIGURE_SORTS, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS,
+                          MAX_QUERY_WORDS, MODES, SERIES_KINDS)
 
 from .params import DEFAULT_K, DEFAULT_MODE
 
@@ -72,12 +73,45 @@ HIT = {
     "text": STRING,
     "section": STRING,
     "issue": ref("IssueSummary"),
-    "found_by": {"type": "object", "description": "each mode that found the passage, with its 1-based rank there",
+    "found_by": {"type": "object", "description": "each mode that found the passage, with its 1-based rank there; "
+                                                  "figure: the passage holds a figure whose label and sentence "
+                                                  "match the query (hybrid), or of the value a number query names "
+                                                  "(ranked first for it)",
                  "properties": {"keyword": {"type": "integer", "minimum": 1},
-                                "semantic": {"type": "integer", "minimum": 1}},
+                                "semantic": {"type": "integer", "minimum": 1},
+                                "figure": {"type": "integer", "minimum": 1}},
                  "additionalProperties": False, "minProperties": 1},
     "countries": STRINGS,
     "recurring": {"type": "boolean"},
+}
+FIGURE_KIND = {"enum": list(FIGURE_KINDS)}
+FIGURE = {
+    "id": {"type": "string", "description": "the passage id and the figure's place in it, e.g. ...-s1-p1-f4"},
+    "value": {"type": "number", "description": "the figure's value: thousands separators dropped, a scale applied "
+                                               "(\"2,5 million\" is 2500000), a range by its lower bound"},
+    "kind": FIGURE_KIND,
+    "unit": {"type": "string", "description": "ISO currency code for money, time unit for a duration, percent, or empty"},
+    "qualifier": {"type": "string", "description": "what bounds the figure as printed (more than, around...), or empty"},
+    "label": {"type": "string", "description": "what the figure counts"},
+    "as_printed": STRING,
+    "sentence": {"type": "string", "description": "the sentence the figure stands in"},
+    "parts": {"type": "array", "description": "a printed breakdown, e.g. male 691 and female 440",
+              "items": record("one part of a breakdown", name=STRING, value={"type": "number"})},
+    "passage_id": STRING,
+    "section": {"type": "string", "description": "the title of the passage's section"},
+    "issue": ref("IssueSummary"),
+    "date": nullable("string", pattern=ISO_DATE, description="the issue's date"),
+    "countries": STRINGS,
+    "start": {"type": "integer", "minimum": 0, "description": "offset of as_printed in the passage text"},
+    "end": {"type": "integer", "minimum": 0},
+}
+SERIES_POINT = {
+    "value": {"type": "number"},
+    "as_printed": STRING,
+    "label": {"type": "string", "description": "what the figure counts, as worded in this issue"},
+    "date": {"type": "string", "pattern": ISO_DATE},
+    "passage_id": STRING,
+    "issue": ref("IssueSummary"),
 }
 
 SCHEMAS = {
@@ -102,36 +136,53 @@ SCHEMAS = {
     "IssueWithSections": record("an issue and its section titles", **ISSUE,
                                 sections={"type": "array", "items": ref("Section")}),
     "IssueList": record("every issue, oldest first", issues={"type": "array", "items": ref("IssueWithSections")}),
+    "Figure": record("one figure printed in a passage", **FIGURE),
+    "FigureSeries": record(
+        "one quantity reported in several newsletter issues, one point per issue, oldest first",
+        label={"type": "string", "description": "the most descriptive of the points' labels"},
+        kind={"enum": list(SERIES_KINDS)}, unit=STRING,
+        points={"type": "array", "minItems": 2, "items": record("one issue's figure", **SERIES_POINT)}),
+    "FigureResult": record(
+        "the best k figures, how many passed in all, and the series any of them is a point of",
+        query=STRING, sort={"enum": list(FIGURE_SORTS)}, total={"type": "integer", "minimum": 0},
+        figures={"type": "array", "items": ref("Figure")},
+        series={"type": "array", "items": ref("FigureSeries")}),
     "IssueDetail": record("a whole issue, section by section", **ISSUE, sections={"type": "array", "items": record(
         "a section with its passages", **SECTION, passages={"type": "array", "items": ref("Passage")})}),
 }
 
 
 def query_parameter(name: str, schema: dict, description: str, required: bool = False) -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description}
+    """An optional parameter other than a number may be sent empty (as a form's "any" choice sends it):
+    it then means no restriction, or the default."""
+    return {"name": name, "in": "query", "required": required, "schema": schema, "description": description,
+            **({"allowEmptyValue": True} if not required and schema.get("type") != "integer" else {})}
 
 
 def repeatable(name: str, items: dict, description: str) -> dict:
     return {**query_parameter(name, {"type": "array", "items": items}, description + "; repeat for several"),
-            "style": "form", "explode": True}
+            "style": "form", "explode": True, "allowEmptyValue": True}
 
 
 def path_parameter(name: str, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": STRING, "description": description}
 
 
+FILTER_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 K = query_parameter("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K},
                     "how many results")
 SEARCH_PARAMETERS = [
-    query_parameter("q", {"type": "string", "minLength": 1}, "words, a \"phrase\", or a number (7801 finds 7,801)",
+    query_parameter("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
+                    f"words, a \"phrase\", or a number (7801 finds 7,801); at most {MAX_QUERY_WORDS} words",
                     required=True),
     query_parameter("mode", {"enum": list(MODES), "default": DEFAULT_MODE},
                     "keyword, semantic, or both fused (hybrid)"),
     K,
-    query_parameter("offset", {"type": "integer", "minimum": 0, "default": 0}, "results to skip, for paging"),
-    query_parameter("from", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+    query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                    "results to skip, for paging"),
+    query_parameter("from", {"type": "string", "pattern": FILTER_DATE},
                     "earliest issue date, YYYY, YYYY-MM or YYYY-MM-DD (inclusive)"),
-    query_parameter("to", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+    query_parameter("to", {"type": "string", "pattern": FILTER_DATE},
                     "latest issue date, YYYY, YYYY-MM or YYYY-MM-DD (inclusive; a year or month means its end)"),
     repeatable("issue", STRING, "only these newsletter issue ids"),
     repeatable("country", STRING, "only passages about any of these countries (Kazakhstan, Kyrgyzstan, "
@@ -140,6 +191,24 @@ SEARCH_PARAMETERS = [
     repeatable("exclude_issue", STRING, "leave out these newsletter issue ids"),
     repeatable("exclude_country", STRING, "leave out passages about these countries"),
     repeatable("exclude_year", {"type": "integer"}, "leave out issues of these years"),
+]
+
+NUMBER_TEXT = {"type": "string", "description": "a number: 1000, 7,801, 7 801 or 2.5"}
+FIGURE_PARAMETERS = [
+    query_parameter("q", STRING, "what is counted (matched against each figure's label and sentence, by words and "
+                                 "by meaning); a number puts the figures of that value first; empty or absent: every "
+                                 "figure that passes the filters, by date"),
+    query_parameter("min", NUMBER_TEXT, "smallest value (inclusive)"),
+    query_parameter("max", NUMBER_TEXT, "largest value (inclusive)"),
+    query_parameter("from", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+                    "earliest issue date, YYYY, YYYY-MM or YYYY-MM-DD (inclusive)"),
+    query_parameter("to", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
+                    "latest issue date (inclusive; a year or month means its end)"),
+    query_parameter("kind", FIGURE_KIND, "only figures of this kind"),
+    query_parameter("sort", {"enum": list(FIGURE_SORTS), "default": "relevance"},
+                    "relevance (best match first) or date (oldest issue first)"),
+    query_parameter("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_FIGURES_K},
+                    "how many figures"),
 ]
 
 
@@ -175,6 +244,8 @@ ISSUE_ID = path_parameter("issue_id", "e.g. 001_246ca7c614daeaee")
 PATHS = {
     "/api/search": operation("ranked passages for a query", success("one page of hits", "SearchResult"),
                              SEARCH_PARAMETERS),
+    "/api/figures": operation("figures by what they count, and the quantities reported over time",
+                              success("the figures and their series", "FigureResult"), FIGURE_PARAMETERS),
     "/api/passages/{passage_id}": operation("one passage and its issue", success("the passage", "PassageDetail"),
                                             [PASSAGE_ID], not_found=True),
     "/api/passages/{passage_id}/similar": operation(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from index.facade import MAX_K, MODES, BadRequest, Related, SearchResult
+from index.facade import MAX_K, MODES, BadRequest, Related, SearchResult, marked_paragraphs, marked_snippet
 
 from .params import (
     REPEATABLE,
@@ -102,7 +103,7 @@ def render_search(wanted: SearchRequest | None, result: SearchResult | None, err
     return render_template("search.html", wanted=wanted, result=result, error=error, args=request.args,
                            issues={view.issue.id: view.issue for view in views}, countries=countries,
                            modes=MODES, examples=EXAMPLE_QUERIES, active_filters=active_filters(request.args),
-                           snippet=current_archive().snippet, export_k=MAX_K)
+                           snippet=partial(marked_snippet, current_archive()), export_k=MAX_K)
 
 
 def active_filters(args: MultiDict) -> list[tuple[str, str]]:
@@ -147,7 +148,8 @@ def passage(passage_id: str):
     neighbours = [p for p in current_archive().issue(issue.id).passages if p.section_id == found.section_id]
     related = current_archive().similar(passage_id, k=RELATED_STORIES)
     return render_template("passage.html", passage=found, issue=issue, neighbours=neighbours, related=related,
-                           citation=citation(found, issue), reasons=reasons)
+                           citation=citation(found, issue), reasons=reasons,
+                           paragraphs=partial(marked_paragraphs, current_archive()))
 
 
 def citation(passage, issue) -> str:

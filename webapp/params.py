@@ -13,10 +13,21 @@ from dataclasses import dataclass
 from flask import current_app, g
 from werkzeug.datastructures import MultiDict
 
-from index.facade import Archive, BadRequest, Filters, SearchResult, UnknownId, parse_filter_date
+from index.facade import (
+    DEFAULT_FIGURES_K,
+    Archive,
+    BadRequest,
+    FigureQuery,
+    Filters,
+    SearchResult,
+    UnknownId,
+    parse_figure_bound,
+    parse_filter_date,
+)
 
 DEFAULT_K = 10
 DEFAULT_MODE = "hybrid"
+MAX_PARAMETERS = 200  # values in one query string, repeats included (a form sends one per chosen issue)
 
 # Each filter parameter and the Filters field it fills; all of them may be repeated.
 REPEATABLE = {
@@ -29,6 +40,7 @@ REPEATABLE = {
 }
 SEARCH_PARAMS = frozenset({"q", "mode", "k", "offset", "from", "to", *REPEATABLE})
 SIMILAR_PARAMS = frozenset({"k"})
+FIGURE_PARAMS = frozenset({"q", "min", "max", "from", "to", "kind", "sort", "k"})
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,11 @@ class SearchRequest:
 
 
 def reject_unknown(args: MultiDict, allowed: Collection[str]) -> None:
-    """BadRequest naming the first parameter that the route does not take: a typo must not be ignored."""
+    """BadRequest naming the first parameter that the route does not take: a typo must not be ignored.
+    Also BadRequest for more than MAX_PARAMETERS values in all: each page link repeats them all."""
+    count = sum(len(values) for values in args.listvalues())
+    if count > MAX_PARAMETERS:
+        raise BadRequest(f"{count} parameter values given; the limit is {MAX_PARAMETERS}")
     for name in args:
         if name not in allowed:
             known = ", ".join(sorted(allowed)) or "none"
@@ -76,6 +92,22 @@ def parse_search(args: MultiDict, archive: Archive) -> SearchRequest:
         k=whole_number(single(args, "k", str(DEFAULT_K)), "k"),
         offset=whole_number(single(args, "offset", "0"), "offset"),
         filters=parse_filters(args, archive),
+    )
+
+
+def parse_figures(args: MultiDict) -> FigureQuery:
+    """A figure search from the query string; empty values (a form's "any") mean no restriction."""
+    reject_unknown(args, FIGURE_PARAMS)
+    value = {name: single(args, name).strip() for name in FIGURE_PARAMS - {"q", "k"}}
+    return FigureQuery(
+        text=single(args, "q"),
+        minimum=parse_figure_bound(value["min"], "min") if value["min"] else None,
+        maximum=parse_figure_bound(value["max"], "max") if value["max"] else None,
+        date_from=value["from"] or None,
+        date_to=value["to"] or None,
+        kind=value["kind"] or None,
+        sort=value["sort"] or "relevance",
+        k=whole_number(single(args, "k", str(DEFAULT_FIGURES_K)), "k"),
     )
 
 

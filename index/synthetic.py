@@ -1,0 +1,144 @@
+"""A synthetic newsletter archive scaled up from a real one, for benchmarks (scripts/bench).
+
+How an archive of about N passages is made, deterministically (seeded):
+
+1. The real archive is parsed as a build parses it.  Its story passages (not the recurring
+   boilerplate) are cut into sentences (at `.`, `!` or `?` followed by a capital letter or quote)
+   into one pool; paragraph breaks inside passages are kept as the passages' shape.
+2. Issue after issue is written until the passages of the real issues used as templates add up to N:
+   each new issue takes a real issue, chosen at random, as its template: the same number of
+   sections, each section a real section chosen at random (its title, and for each of its passages
+   and paragraphs the same number of sentences), with every sentence drawn at random from the pool
+   (from any issue).  The template issue's boilerplate paragraphs (contacts, hotlines) are copied
+   as they are, so every issue repeats them, as the real ones do.
+3. Each issue is a markdown file `syn-NNNNNN.md` with a printed header line
+   (`IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE n, dd/mm/yyyy`), sections as `## TITLE`.
+   Dates are new: spread evenly from 2000-01-01 over 30 years; the issue number restarts each year.
+
+So vocabulary, sentence and passage lengths, figures and boilerplate are the real corpus', and the
+archive goes through the real parser and indexers.  The number of passages the parser makes comes
+out close to N, not exactly N.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from .store import Corpus
+
+GENERATOR_VERSION = 1
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])")
+FIRST_DAY = date(2000, 1, 1)
+SPAN_DAYS = 30 * 365
+
+
+def sentences(text: str) -> list[str]:
+    """`text` cut into sentences (the split the synthetic archive and its vectors use)."""
+    return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
+
+
+@dataclass(frozen=True)
+class _SectionShape:
+    title: str
+    passages: tuple[tuple[int, ...], ...]  # per passage, its paragraphs' sentence counts
+    boilerplate: tuple[str, ...]  # recurring paragraphs, copied verbatim
+
+
+def _shapes(corpus: Corpus) -> tuple[list[str], list[list[_SectionShape]], int]:
+    """The sentence pool, each real issue's sections as shapes, and passages per issue on average."""
+    pool: list[str] = []
+    by_section: dict[str, list] = {}
+    for passage in corpus.passages:
+        by_section.setdefault(passage.section_id, []).append(passage)
+    issues: list[list[_SectionShape]] = []
+    for issue in corpus.issues:
+        shapes = []
+        for section in (s for s in corpus.sections if s.issue_id == issue.id):
+            story, boilerplate = [], []
+            for passage in by_section.get(section.id, []):
+                if passage.recurring:
+                    boilerplate.extend(p.strip() for p in passage.text.split("\n\n") if p.strip())
+                    continue
+                counts = []
+                for paragraph in passage.text.split("\n\n"):
+                    found = sentences(paragraph)
+                    pool.extend(found)
+                    if found:
+                        counts.append(len(found))
+                if counts:
+                    story.append(tuple(counts))
+            if story or boilerplate:
+                shapes.append(_SectionShape(section.title, tuple(story), tuple(boilerplate)))
+        if shapes:
+            issues.append(shapes)
+    return pool, issues, len(corpus.passages)
+
+
+def header(number: int, day: date) -> str:
+    return f"IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE {number}, {day:%d/%m/%Y}"
+
+
+def write_synthetic_archive(corpus: Corpus, target: Path, passages: int, seed: int = 0) -> int:
+    """Write issues made from `corpus` (see the module's docstring) into the empty or missing directory
+    `target` until about `passages` passages; returns the number of issue files written."""
+    pool, templates, real_passages = _shapes(corpus)
+    if not pool or not templates:
+        raise ValueError("the source corpus has no story text to recombine")
+    all_sections = [section for issue in templates for section in issue]
+    rng = random.Random(seed)
+    per_issue = max(1.0, real_passages / len(templates))
+    count = max(1, round(passages / per_issue))
+    step = SPAN_DAYS / count
+    target.mkdir(parents=True, exist_ok=True)
+    numbers: dict[int, int] = {}
+    made = planned = 0
+    while planned < passages:
+        day = FIRST_DAY + timedelta(days=int(made * step))
+        numbers[day.year] = numbers.get(day.year, 0) + 1
+        template = rng.choice(templates)
+        lines = [header(numbers[day.year], day), ""]
+        boilerplate: list[str] = []
+        for _ in template:
+            section = rng.choice(all_sections)
+            lines += [f"## {section.title.upper()}", ""]
+            for shape in section.passages:
+                planned += 1
+                for count_ in shape:
+                    lines += [" ".join(rng.choice(pool) for _ in range(count_)), ""]
+        for section in template:
+            boilerplate += section.boilerplate
+        if boilerplate:
+            planned += 1
+            lines += ["## CONTACTS", ""] + [line for paragraph in boilerplate for line in (paragraph, "")]
+        (target / f"syn-{made:06d}.md").write_text("\n".join(lines), encoding="utf-8")
+        made += 1
+    return made
+
+
+def sentence_pool(corpus: Corpus) -> list[str]:
+    """The distinct sentences of `corpus`' story passages, in order of first appearance."""
+    return list(dict.fromkeys(_shapes(corpus)[0]))
+
+
+def approximate_vectors(texts: Sequence[str], embed, dimension: int, batch: int = 256):
+    """Vectors for `texts` made without embedding each text: every distinct sentence (see `sentences`)
+    of all the texts is embedded once by `embed(list_of_str) -> matrix`, and a text's vector is the
+    L2-normalised mean of its sentences' vectors.  Returns (matrix, distinct sentences embedded)."""
+    import numpy as np
+
+    pieces = [sentences(text) or [text] for text in texts]
+    distinct = list(dict.fromkeys(s for found in pieces for s in found))
+    index = {s: i for i, s in enumerate(distinct)}
+    vectors = np.zeros((len(distinct), dimension), dtype=np.float32)
+    for start in range(0, len(distinct), batch):
+        vectors[start : start + batch] = embed(distinct[start : start + batch])
+    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    for row, found in enumerate(pieces):
+        mean = vectors[[index[s] for s in found]].mean(axis=0)
+        out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+    return out, len(distinct)

@@ -1,0 +1,486 @@
+"""`scripts/bench`: build throughput, query latency, serving throughput and memory, in one run.
+
+    scripts/bench [--scale small|25k|100k|all] [--json] [--quick]
+
+Scales: `small` is the real archive (archive/, or ARCHIVE_DIR); `25k` and `100k` are synthetic
+archives of about that many passages made from the real one's sentences (index.synthetic says
+exactly how).  Synthetic archives, their indexes and their vectors live outside the repository, in
+ARCHIVE_CACHE_DIR (default ~/.cache/newsletter-archive)/bench/, and are made once and reused.
+
+Vectors of a synthetic archive are not computed by running the model on every passage (100,000
+passages would take hours here): every distinct sentence of the archive is embedded once by the
+configured backend, and a passage's (or figure's) vector is the normalised mean of its sentences'
+vectors (index.synthetic.approximate_vectors).  They are put into that scale's vector cache, so the
+real build finds them there.  Latency and memory do not depend on the vectors' values.  The cold
+embedding rate of a synthetic scale is measured on a sample of its passages.
+
+Everything that is timed runs in this process or in a server process this run starts; nothing is
+asserted (tests/test_bench.py only checks that every figure is reported).  Timings are medians or
+percentiles over the run; on a shared machine they move from run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from index.build import BuildReport, build_index, read_archive, stale_reason
+from index.config import ROOT, Settings
+from index.facade import Archive
+from index.figure_index import embedding_text, figure_rows
+from index.fts5 import Fts5Baseline
+from index.store import Store, corpus_fingerprint
+from index.synthetic import GENERATOR_VERSION, approximate_vectors, write_synthetic_archive
+from index.vectors import Embedder, VectorCache, embedding_backend, load_embedder, model_identity
+
+SCALES = {"small": None, "25k": 25_000, "100k": 100_000}
+
+# A fixed, mixed query set: short keyword queries, figures, phrases, NOT, questions in plain words,
+# and long OR queries of common words (the keyword side's worst case).
+QUERIES = (
+    "RING training",
+    "hotline",
+    "7801",
+    "3120 stranded migrants",
+    "Tajikistan",
+    "COVID-19 registered cases",
+    '"voluntary return"',
+    "migrants NOT Kazakhstan",
+    "border management Kyrgyzstan",
+    "International Migrants Day",
+    "Almaty Process",
+    "АЛМАТИНСКИЙ ПРОЦЕСС",
+    "training courses for civil servants on return migration",
+    "how many vulnerable migrants received assistance to return home",
+    "support for victims of trafficking in Central Asia",
+    "what did IOM do for stranded migrants during the pandemic",
+    "labour migration and remittances in Uzbekistan",
+    "psychosocial support for returning migrants and their families",
+    "(water OR sanitation) AND schools",
+    "IOM Central Asia migrants migration assistance return Kazakhstan Kyrgyzstan Tajikistan Uzbekistan COVID-19",
+    "the government and the international organization for migration held a meeting with partners in the region",
+    "health",
+    "personal protective equipment delivered to border crossing points",
+    "2,5 million",
+)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q)) if values else float("nan")
+
+
+def machine() -> dict:
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import onnxruntime
+    import psutil
+
+    return {
+        "command": " ".join(["scripts/bench", *sys.argv[1:]]),
+        "host": platform.node(),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "embedding_backend": embedding_backend(None),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- embedding throughput ------------------------------------------------------------------------
+
+def embedding_rates(texts: list[str], rounds: int) -> dict:
+    """Passages per second of plain sentence-transformers on PyTorch (fp32) and of the configured
+    backend, on the same texts, rounds interleaved, median of rounds."""
+    chosen_backend = embedding_backend(None)
+    baseline = Embedder(None)  # sentence-transformers on PyTorch, what the project used before
+    chosen = load_embedder(None)
+    baseline.encode(texts[:8])
+    chosen.encode(texts[:8])
+    rates: dict[str, list[float]] = {"torch": [], chosen_backend: []}
+    for _ in range(rounds):
+        for name, embedder in (("torch", baseline), (chosen_backend, chosen)):
+            started = time.perf_counter()
+            embedder.encode(texts)
+            rates[name].append(len(texts) / (time.perf_counter() - started))
+    return {"backend": chosen_backend, "baseline_per_s": round(statistics.median(rates["torch"]), 1),
+            "chosen_per_s": round(statistics.median(rates[chosen_backend]), 1), "texts": len(texts),
+            "rounds": rounds, "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1)}
+
+
+# --- scales --------------------------------------------------------------------------------------
+
+def bench_root(settings: Settings) -> Path:
+    return settings.cache_dir / "bench"
+
+
+def synthetic_settings(settings: Settings, name: str, passages: int, real_corpus) -> Settings:
+    """Settings of the synthetic archive `name` (written on first use) and its index directory."""
+    real_files = sorted(p for p in settings.archive_dir.iterdir() if p.is_file())
+    key = corpus_fingerprint(real_files)[:12]
+    root = bench_root(settings) / f"{name}-g{GENERATOR_VERSION}-{key}"
+    archive = root / "archive"
+    if not (root / "archive.done").exists():
+        shutil.rmtree(archive, ignore_errors=True)
+        log(f"{name}: writing a synthetic archive of about {passages} passages into {archive}")
+        files = write_synthetic_archive(real_corpus, archive, passages)
+        (root / "archive.done").write_text(f"{files} issues\n", encoding="utf-8")
+    return replace(settings, archive_dir=archive, index_dir=root / "index")
+
+
+def prefill_vectors(settings: Settings) -> dict:
+    """Put approximate vectors of every passage and figure of the synthetic archive into its index's
+    vector cache (once per archive and model identity); see the module docstring."""
+    identity = model_identity(settings.model)
+    marker = settings.index_dir / "cache" / "approximated.txt"
+    if marker.exists() and marker.read_text(encoding="utf-8").splitlines()[0] == identity:
+        return json.loads(marker.read_text(encoding="utf-8").splitlines()[1])
+    log(f"{settings.archive_dir.parent.name}: computing approximate vectors (once; cached in {marker.parent})")
+    corpus, _ = read_archive(settings, BuildReport())
+    texts = [p.embedding_text for p in corpus.passages]
+    texts += [embedding_text(r["label"], r["sentence"]) for r in figure_rows(corpus)]
+    texts = list(dict.fromkeys(texts))
+    embedder = load_embedder(settings.model)
+    started = time.perf_counter()
+    matrix, sentences = approximate_vectors(texts, embedder.encode, embedder.dimension)
+    cache = VectorCache(settings.index_dir / "cache" / "vectors.sqlite")
+    try:
+        cache.put_many({VectorCache.key(identity, text): matrix[i] for i, text in enumerate(texts)})
+    finally:
+        cache.close()
+    info = {"texts": len(texts), "sentences_embedded": sentences, "seconds": round(time.perf_counter() - started, 1)}
+    marker.write_text(identity + "\n" + json.dumps(info) + "\n", encoding="utf-8")
+    return info
+
+
+def stage_rates(report: BuildReport) -> dict:
+    seconds = report.seconds
+    rate = lambda stage: round(report.passages / seconds[stage], 1) if seconds.get(stage) else None  # noqa: E731
+    return {"parse_per_s": rate("parse"), "keyword_per_s": rate("keyword"), "embed_per_s": rate("embed"),
+            "embedded": report.embedded, "seconds": {k: round(v, 2) for k, v in seconds.items()}}
+
+
+def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
+    """Cold build, then a build with nothing changed, then the staleness check."""
+    result: dict = {}
+    if not synthetic:
+        shutil.rmtree(settings.index_dir, ignore_errors=True)  # cold: no index, no vector cache
+    log(f"building {settings.archive_dir} (cold)")
+    cold = build_index(settings, show_progress=False)
+    result["passages"] = cold.passages
+    result["cold"] = stage_rates(cold)
+    if synthetic:
+        # The vectors came from the prefilled cache, so this build is also the one "with nothing
+        # changed" (a build always parses and indexes words anew); the cold embedding rate is the
+        # backend's on a sample of the archive's passages.
+        result["unchanged"] = stage_rates(cold)
+        archive = Archive.open(settings)
+        try:
+            corpus_texts = [p.embedding_text for p in archive.passages]
+        finally:
+            archive.close()
+        result["cold"]["embed_per_s"], result["cold"]["embed_sample"] = sample_rate(corpus_texts)
+    else:
+        log("building again, nothing changed")
+        result["unchanged"] = stage_rates(build_index(settings, show_progress=False))
+    started = time.perf_counter()
+    reason = stale_reason(settings)
+    result["unchanged"]["if_stale_check_s"] = round(time.perf_counter() - started, 3)
+    result["unchanged"]["stale"] = reason
+    return result
+
+
+def query_latency(settings: Settings, rounds: int) -> dict:
+    """p50/p95 per mode of Archive.search (k=10, as the API asks) over QUERIES, and of FTS5 bm25."""
+    archive = Archive.open(settings)
+    try:
+        archive.warm_model()
+        modes = ("keyword", "semantic", "hybrid")
+        for query in QUERIES:  # warm-up: caches, first-call costs
+            for mode in modes:
+                archive.search(query, mode=mode, k=10)
+        times: dict[str, list[float]] = {mode: [] for mode in modes}
+        for _ in range(rounds):
+            for query in QUERIES:
+                for mode in modes:
+                    started = time.perf_counter()
+                    archive.search(query, mode=mode, k=10)
+                    times[mode].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        baseline = Fts5Baseline(archive.passages)
+        fts5_build_s = time.perf_counter() - started
+        times["fts5"] = []
+        for query in QUERIES:
+            baseline.search(query, 10)
+        for _ in range(rounds):
+            for query in QUERIES:
+                started = time.perf_counter()
+                baseline.search(query, 10)
+                times["fts5"].append((time.perf_counter() - started) * 1000)
+        latency = {mode: {"p50": round(percentile(v, 50), 2), "p95": round(percentile(v, 95), 2)}
+                   for mode, v in times.items()}
+        slowest = {mode: max(zip(v, QUERIES * rounds))[1] for mode, v in times.items()}
+        return {"latency_ms": latency, "slowest_query": slowest, "fts5_build_s": round(fts5_build_s, 2),
+                "queries": len(QUERIES), "rounds": rounds}
+    finally:
+        archive.close()
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident set (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    import psutil
+
+    return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
+
+
+def get(connection: http.client.HTTPConnection, path: str) -> int:
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    return response.status
+
+
+def search_path(query: str, mode: str) -> str:
+    return "/api/search?" + urllib.parse.urlencode({"q": query, "mode": mode})
+
+
+def wait_for_answer(port: int, mode: str, deadline: float, process: subprocess.Popen) -> float | None:
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            if get(connection, search_path("RING training", mode)) == 200:
+                return time.monotonic()
+        except OSError:
+            pass
+        time.sleep(0.02)
+    return None
+
+
+def load(port: int, clients: int, requests: int) -> dict:
+    """`requests` hybrid searches from `clients` concurrent clients (keep-alive connections)."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for n in counter:  # the shared iterator bounds the total
+            path = search_path(QUERIES[n % len(QUERIES)], "hybrid")
+            started = time.perf_counter()
+            try:
+                status = get(connection, path)
+            except (OSError, http.client.HTTPException):
+                status = 0
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += status != 200
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    return {"rps": round(len(latencies) / wall, 1), "p95_ms": round(percentile(latencies, 95), 1),
+            "p50_ms": round(percentile(latencies, 50), 1), "errors": errors[0], "requests": len(latencies)}
+
+
+def serve_scale(settings: Settings, requests: int) -> dict:
+    """Start scripts/serve.py (waitress, as scripts/run does) on the scale's index; time to the first
+    answered keyword and hybrid query; hybrid load at 1, 4, 16 clients; the server's peak RSS."""
+    port = free_port()
+    env = {**os.environ, "ARCHIVE_INDEX_DIR": str(settings.index_dir), "ARCHIVE_DIR": str(settings.archive_dir),
+           "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+           "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        first = wait_for_answer(port, "keyword", started + 300, process)
+        hybrid = wait_for_answer(port, "hybrid", started + 300, process)
+        if first is None or hybrid is None:
+            raise RuntimeError(f"the server did not answer (exit code {process.poll()}): "
+                               f"{(process.stderr.read() if process.poll() is not None else '')[-2000:]}")
+        result = {"start_s": round(first - started, 2), "start_hybrid_s": round(hybrid - started, 2), "clients": {}}
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for query in QUERIES:  # warm-up
+            get(connection, search_path(query, "hybrid"))
+        connection.close()
+        for clients in (1, 4, 16):
+            result["clients"][str(clients)] = load(port, clients, requests)
+        result["rss_mb"] = peak_rss_mb(process.pid)
+        return result
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+def format_report(result: dict) -> str:
+    m = result["machine"]
+    e = result["embedding"]
+    lines = [f"command: {m['command']}",
+             f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB, {m['platform']}, Python {m['python']}, "
+             f"load average at start {m['load_average']}",
+             f"started: {m['started']}",
+             "",
+             f"embedding ({e['texts']} passages, {e['mean_words']} words on average, median of {e['rounds']} rounds): "
+             f"sentence-transformers/PyTorch fp32 {e['baseline_per_s']}/s, {e['backend']} {e['chosen_per_s']}/s "
+             f"({e['chosen_per_s'] / e['baseline_per_s']:.2f}x)", ""]
+    names = list(result["scales"])
+    rows: list[tuple[str, list[str]]] = []
+
+    def row(label: str, get) -> None:
+        values = []
+        for name in names:
+            try:
+                value = get(result["scales"][name])
+            except (KeyError, TypeError):
+                value = None
+            values.append("-" if value is None else (f"{value:,.1f}" if isinstance(value, float) else str(value)))
+        rows.append((label, values))
+
+    row("passages", lambda s: f"{s['passages']:,}")
+    for phase in ("cold", "unchanged"):
+        row(f"build {phase}: parse /s", lambda s, p=phase: s["build"][p]["parse_per_s"])
+        row(f"build {phase}: keyword index /s", lambda s, p=phase: s["build"][p]["keyword_per_s"])
+        row(f"build {phase}: embed /s", lambda s, p=phase: s["build"][p]["embed_per_s"])
+        row(f"build {phase}: total s", lambda s, p=phase: s["build"][p]["seconds"]["total"])
+    row("build unchanged: --if-stale check s", lambda s: s["build"]["unchanged"]["if_stale_check_s"])
+    for mode in ("keyword", "semantic", "hybrid", "fts5"):
+        row(f"latency {mode} p50 / p95 ms", lambda s, m=mode: f"{s['latency_ms'][m]['p50']:.1f} / {s['latency_ms'][m]['p95']:.1f}")
+    row("fts5 vs keyword (p50 ratio)", lambda s: f"{s['latency_ms']['keyword']['p50'] / max(s['latency_ms']['fts5']['p50'], 1e-6):.1f}x slower")
+    row("server: first answer s (keyword)", lambda s: s["server"]["start_s"])
+    row("server: first hybrid answer s", lambda s: s["server"]["start_hybrid_s"])
+    for clients in ("1", "4", "16"):
+        row(f"server: {clients:>2} clients rps / p95 ms / errors",
+            lambda s, c=clients: f"{s['server']['clients'][c]['rps']:.1f} / {s['server']['clients'][c]['p95_ms']:.1f} / {s['server']['clients'][c]['errors']}")
+    row("server: peak RSS MB", lambda s: s["server"]["rss_mb"])
+    width = max(len(label) for label, _ in rows) + 2
+    widths = [max(len(name), *(len(values[i]) for _, values in rows)) + 2 for i, name in enumerate(names)]
+    lines.append("".ljust(width) + "".join(name.rjust(w) for name, w in zip(names, widths)))
+    for label, values in rows:
+        lines.append(label.ljust(width) + "".join(v.rjust(w) for v, w in zip(values, widths)))
+    notes = [f"{name}: {note}" for name, s in result["scales"].items() for note in s.get("notes", [])]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    main.add_argument("--scale", choices=[*SCALES, "all"], default="small")
+    main.add_argument("--json", action="store_true", help="also print the results as one JSON object, last")
+    main.add_argument("--quick", action="store_true", help="few texts, queries rounds and requests (for tests)")
+    main.add_argument("--requests", type=int, help="requests per concurrency level (default 200, --quick 16)")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    scales = list(SCALES) if args.scale == "all" else [args.scale]
+    rounds = 1 if args.quick else 3
+    requests = args.requests or (16 if args.quick else 200)
+    result = {"machine": machine(), "scales": {}}
+
+    real_corpus, _ = read_archive(settings, BuildReport())
+    texts = [p.embedding_text for p in real_corpus.passages]
+    sample = (texts * (1 + 128 // max(1, len(texts))))[: 24 if args.quick else 128]
+    log(f"embedding throughput: {len(sample)} passages, torch vs {embedding_backend(None)}")
+    result["embedding"] = embedding_rates(sample, 1 if args.quick else 3)
+
+    def sample_rate(corpus_texts: list[str]) -> tuple[float, int]:
+        picked = corpus_texts[:: max(1, len(corpus_texts) // (24 if args.quick else 256))]
+        started = time.perf_counter()
+        load_embedder(settings.model).encode(picked)
+        return round(len(picked) / (time.perf_counter() - started), 1), len(picked)
+
+    temporary = Path(tempfile.mkdtemp(prefix="bench-small-"))
+    try:
+        for name in scales:
+            notes = []
+            if SCALES[name] is None:
+                scale = replace(settings, index_dir=temporary / "index")
+                notes.append(f"the real archive {settings.archive_dir}, indexed into a new temporary directory")
+            else:
+                scale = synthetic_settings(settings, name, SCALES[name], real_corpus)
+                prefill = prefill_vectors(scale)
+                notes.append(f"synthetic archive {scale.archive_dir}; vectors approximated from "
+                             f"{prefill['sentences_embedded']} embedded sentences for {prefill['texts']} texts "
+                             f"(cached in {scale.index_dir / 'cache'}); cold embed rate measured on a sample")
+            log(f"{name}: build")
+            entry: dict = {"build": build_scale(scale, SCALES[name] is not None, sample_rate)}
+            entry["passages"] = entry["build"].pop("passages")
+            log(f"{name}: query latency over {len(QUERIES)} queries x {rounds} rounds")
+            latency = query_latency(scale, rounds)
+            entry["latency_ms"] = latency.pop("latency_ms")
+            entry["latency_detail"] = latency
+            log(f"{name}: server, {requests} hybrid requests at 1, 4, 16 clients")
+            entry["server"] = serve_scale(scale, requests)
+            entry["notes"] = notes
+            result["scales"][name] = entry
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    print(format_report(result))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
