@@ -397,7 +397,8 @@ def _beir_runs(archive: Archive, collection: Collection, fusions: Mapping[str, F
         for mode, ranking in sides.items():
             runs[mode][qid] = _document_run(passages, ranking)
         for name, fusion in fusions.items():
-            runs[name][qid] = _document_run(passages, ((f.ordinal, f.score) for f in fusion.fuse(sides)))
+            candidates = {mode: ranking[:fusion.depth] for mode, ranking in sides.items()}
+            runs[name][qid] = _document_run(passages, ((f.ordinal, f.score) for f in fusion.fuse(candidates)))
         fts5 = baseline.search(text, BEIR_PASSAGE_DEPTH)
         runs["fts5"][qid] = _document_run(passages, ((o, 1.0 / rank) for rank, o in enumerate(fts5, start=1)))
     return runs

@@ -16,11 +16,12 @@ from index.facade import Fusion, Settings, evaluate_beir
 
 def grid() -> dict[str, Fusion]:
     fusions = {}
-    for rrf_k in (10, 30, 60, 100):
-        for semantic in (0.5, 1.0, 1.5, 2.0):
-            fusions[f"rrf k={rrf_k} sem={semantic}"] = Fusion("rrf", rrf_k, {"semantic": semantic})
-    for semantic in (0.5, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0):
-        fusions[f"convex sem={semantic}"] = Fusion("convex", weights={"semantic": semantic})
+    for depth in (50, 100, 300):
+        for rrf_k in (10, 30, 60):
+            for semantic in (0.7, 1.0, 1.5):
+                fusions[f"rrf k={rrf_k} sem={semantic} depth={depth}"] = Fusion("rrf", rrf_k, {"semantic": semantic}, depth)
+        for semantic in (0.8, 1.0, 1.5, 2.0, 3.0):
+            fusions[f"convex sem={semantic} depth={depth}"] = Fusion("convex", weights={"semantic": semantic}, depth=depth)
     return fusions
 
 

@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from index.catalog import Catalog
 from index.config import Settings
 from index.errors import IndexUnavailable
 from index.facade import Archive, LiveArchive, build
