@@ -294,7 +294,7 @@ class Archive:
         if mode in ("hybrid", "keyword"):
             rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
         if mode == "hybrid" and self.figure_index.records:
-            rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed)
+            rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed, depth)
         if mode in ("hybrid", "semantic"):
             excluded = self._keyword.excluded(query)
             if excluded:  # "NOT x" holds for every side, not only for the keyword one

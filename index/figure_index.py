@@ -272,30 +272,39 @@ def query_number(text: str) -> float | None:
 # --- the open index -------------------------------------------------------------------------------
 
 class _BM25:
-    """Okapi BM25 over short documents, with the IDF the passage index uses (see keyword.BM25)."""
+    """Okapi BM25 over short documents, with the IDF the passage index uses (see keyword.BM25);
+    postings are numpy arrays, so a query costs a few array operations per term."""
 
     def __init__(self, documents: Sequence[str]):
         self._lengths = np.zeros(len(documents), dtype=np.float64)
-        self._postings: dict[str, list[tuple[int, int]]] = {}
+        postings: dict[str, tuple[list[int], list[int]]] = {}
         for doc, text in enumerate(documents):
             terms = Counter(token.text for token in ANALYZER(text))
             self._lengths[doc] = sum(terms.values())
             for term, count in terms.items():
-                self._postings.setdefault(term, []).append((doc, count))
+                docs, counts = postings.setdefault(term, ([], []))
+                docs.append(doc)
+                counts.append(count)
+        self._postings = {term: (np.array(docs, dtype=np.int64), np.array(counts, dtype=np.float64))
+                          for term, (docs, counts) in postings.items()}
         self._average = float(self._lengths.mean()) if self._lengths.any() else 1.0
 
     def rank(self, terms: Sequence[str], allowed: np.ndarray) -> list[tuple[int, float]]:
         """(document, score) of the allowed documents holding any of `terms`, best first."""
-        scores: dict[int, float] = {}
+        scores = np.zeros(len(self._lengths))
+        matched = np.zeros(len(self._lengths), dtype=bool)
         total = len(self._lengths)
         for term in dict.fromkeys(terms):
-            postings = self._postings.get(term, [])
-            idf = math.log(1 + (total - len(postings) + 0.5) / (len(postings) + 0.5))
-            for doc, count in postings:
-                if allowed[doc]:
-                    norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[doc] / self._average)
-                    scores[doc] = scores.get(doc, 0.0) + idf * count * (BM25_K1 + 1) / (count + norm)
-        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+            if term not in self._postings:
+                continue
+            docs, counts = self._postings[term]
+            idf = math.log(1 + (total - len(docs) + 0.5) / (len(docs) + 0.5))
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[docs] / self._average)
+            scores[docs] += idf * counts * (BM25_K1 + 1) / (counts + norm)
+            matched[docs] = True
+        found = np.flatnonzero(matched & allowed)
+        order = found[np.lexsort((found, -scores[found]))]
+        return [(int(doc), float(scores[doc])) for doc in order]
 
 
 class FigureIndex:
@@ -346,16 +355,18 @@ class FigureIndex:
         ordinals = dict.fromkeys(self._ordinal_of_passage[r.passage_id] for r in self.records if r.value == number)
         return [o for o in ordinals if allowed is None or allowed[o]]
 
-    def passage_ranking(self, query: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        """(passage ordinal, score) of the allowed passages holding a figure whose label and sentence
-        match the words of `query` (BM25, a passage scoring its best figure), best first: the side of
-        a hybrid passage search that knows what the figures count."""
+    def passage_ranking(self, query: str, allowed: np.ndarray | None, depth: int) -> list[tuple[int, float]]:
+        """The first `depth` (passage ordinal, score) of the allowed passages holding a figure whose
+        label and sentence match the words of `query` (BM25, a passage scoring its best figure), best
+        first: the side of a hybrid passage search that knows what the figures count."""
         ranked = self._keyword.rank(query_terms(query), np.ones(len(self.records), dtype=bool))
         best: dict[int, float] = {}
         for position, score in ranked:
             ordinal = self._ordinal_of_passage[self.records[position].passage_id]
             if allowed is None or allowed[ordinal]:
                 best.setdefault(ordinal, score)
+                if len(best) == depth:
+                    break
         return list(best.items())
 
     def search(self, query: FigureQuery, embed: Callable[[str], np.ndarray], fusion: Fusion) -> FigureResult:

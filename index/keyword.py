@@ -97,7 +97,7 @@ ANALYZER = make_analyzer()
 SCHEMA = Schema(
     ordinal=NUMERIC(int, stored=True),
     id=ID(stored=True, unique=True),
-    body=TEXT(analyzer=ANALYZER, stored=False, multitoken_query="phrase"),
+    body=TEXT(analyzer=ANALYZER, stored=False, multitoken_query="and"),
 )
 
 
@@ -195,6 +195,7 @@ def bracket_nesting(text: str) -> int:
     return deepest
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_query(text: str) -> whoosh_query.Query:
     """The Whoosh query for what a user typed; plain words where the parser cannot make sense of it.
 

@@ -403,7 +403,10 @@ def format_report(result: dict) -> str:
     row("build unchanged: --if-stale check s", lambda s: s["build"]["unchanged"]["if_stale_check_s"])
     for mode in ("keyword", "semantic", "hybrid", "fts5"):
         row(f"latency {mode} p50 / p95 ms", lambda s, m=mode: f"{s['latency_ms'][m]['p50']:.1f} / {s['latency_ms'][m]['p95']:.1f}")
-    row("fts5 vs keyword (p50 ratio)", lambda s: f"{s['latency_ms']['keyword']['p50'] / max(s['latency_ms']['fts5']['p50'], 1e-6):.1f}x slower")
+    row("keyword / fts5 latency (p50, p95)", lambda s: "{:.1f}x, {:.1f}x".format(
+        *(s["latency_ms"]["keyword"][p] / max(s["latency_ms"]["fts5"][p], 1e-6) for p in ("p50", "p95"))))
+    row("hybrid / fts5 latency (p50, p95)", lambda s: "{:.1f}x, {:.1f}x".format(
+        *(s["latency_ms"]["hybrid"][p] / max(s["latency_ms"]["fts5"][p], 1e-6) for p in ("p50", "p95"))))
     row("server: first answer s (keyword)", lambda s: s["server"]["start_s"])
     row("server: first hybrid answer s", lambda s: s["server"]["start_hybrid_s"])
     for clients in ("1", "4", "16"):
