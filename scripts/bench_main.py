@@ -45,7 +45,7 @@ from index.config import ROOT, Settings
 from index.facade import Archive
 from index.figure_index import embedding_text, figure_rows
 from index.fts5 import Fts5Baseline
-from index.store import Store, corpus_fingerprint
+from index.store import corpus_fingerprint
 from index.synthetic import GENERATOR_VERSION, approximate_vectors, write_synthetic_archive
 from index.vectors import Embedder, VectorCache, embedding_backend, load_embedder, model_identity
 
