@@ -1,0 +1,93 @@
+"""No downtime while the archive grows: a served archive takes in a new newsletter issue while it is
+being asked questions, answers every request meanwhile, and serves the new issue once the build is
+done; a build killed midway leaves the previous generation serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS_DIR, write_issue
+from index.config import ROOT, Settings
+from index.facade import Archive, LiveArchive, build
+from loopback import get, served
+from webapp import create_app
+
+NEW_ISSUE = """IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2023
+
+SOLAR KETTLES FOR BORDER VILLAGES
+
+IOM Kyrgyzstan handed 240 solar kettles to families in border villages of Batken, where returning
+migrants had no electricity through the winter months.
+"""
+
+
+@pytest.fixture()
+def archive_settings(tmp_path: Path) -> Settings:
+    archive_dir = tmp_path / "archive"
+    archive_dir.mkdir()
+    for path in CORPUS_DIR.iterdir():
+        if path.is_file():
+            shutil.copy(path, archive_dir / path.name)
+    settings = Settings(archive_dir=archive_dir, index_dir=tmp_path / "index", model=None)
+    build(settings, show_progress=False)
+    return settings
+
+
+def _ask_until(port: int, stop: threading.Event, statuses: list[int]) -> None:
+    while not stop.is_set():
+        status, _, _ = get(port, "/api/search?q=solar+kettles&mode=hybrid")
+        statuses.append(status)
+
+
+def test_a_new_issue_is_served_after_its_build_and_no_request_fails(archive_settings: Settings) -> None:
+    app = create_app(archive=LiveArchive(archive_settings, check_every_s=0.0))
+    with served(app, threads=4) as port:
+        _, _, before = get(port, "/api/issues")
+        assert "2023-03-15" not in before.decode()
+        stop, statuses = threading.Event(), []
+        clients = [threading.Thread(target=_ask_until, args=(port, stop, statuses)) for _ in range(4)]
+        for client in clients:
+            client.start()
+        write_issue(archive_settings.archive_dir, "2023-03_issue4.txt", NEW_ISSUE)
+        build(archive_settings, show_progress=False)
+        time.sleep(0.5)
+        stop.set()
+        for client in clients:
+            client.join(timeout=60)
+        _, _, after = get(port, "/api/issues")
+        status, _, body = get(port, "/api/search?q=solar+kettles&mode=keyword")
+    assert statuses and set(statuses) == {200}
+    assert "2023-03-15" in after.decode()
+    assert status == 200 and json.loads(body)["hits"][0]["issue"]["id"] == "2023-03_issue4"
+
+
+def test_a_build_killed_midway_leaves_the_old_generation_serving(archive_settings: Settings) -> None:
+    served_before = Archive.open(archive_settings).generation.name
+    write_issue(archive_settings.archive_dir, "2023-03_issue4.txt", NEW_ISSUE)
+    env = {**os.environ, "ARCHIVE_DIR": str(archive_settings.archive_dir),
+           "ARCHIVE_INDEX_DIR": str(archive_settings.index_dir)}
+    build_process = subprocess.Popen([str(ROOT / "scripts" / "archive"), "build"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    building = archive_settings.index_dir / "generations"
+    deadline = time.monotonic() + 120
+    while not any(p.name.startswith(".building-") for p in building.iterdir()) and time.monotonic() < deadline:
+        assert build_process.poll() is None, "the build ended before it could be killed"
+        time.sleep(0.01)
+    os.killpg(build_process.pid, signal.SIGKILL)
+    build_process.wait(timeout=30)
+
+    archive = Archive.open(archive_settings)
+    assert archive.generation.name == served_before
+    assert all(view.issue.id != "2023-03_issue4" for view in archive.issues())
+    assert archive.search("RING training", mode="keyword").hits
+    report = build(archive_settings, show_progress=False)  # the next build is not hindered by the remains
+    assert Archive.open(archive_settings).generation == report.generation
