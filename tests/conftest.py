@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from index.config import ROOT, Settings
+from index.documents import Passage
 from index.facade import Archive, build
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,3 +41,9 @@ def write_issue(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def make_passage(ordinal: int, title: str, text: str) -> Passage:
+    """A passage written for a test, known by its ordinal (id "p<ordinal>", section "s<ordinal>")."""
+    return Passage(id=f"p{ordinal}", issue_id="issue", section_id=f"s{ordinal}", section_title=title, position=0,
+                   text=text, countries=(), recurring=False)

@@ -6,22 +6,9 @@ import sqlite3
 
 import pytest
 
-from index.documents import Passage
+from conftest import make_passage as passage
 from index.errors import BadRequest
 from index.fts5 import Fts5Baseline, fts5_query
-
-
-def passage(ordinal: int, title: str, text: str) -> Passage:
-    return Passage(
-        id=f"p{ordinal}",
-        issue_id="issue",
-        section_id=f"s{ordinal}",
-        section_title=title,
-        position=0,
-        text=text,
-        countries=(),
-        recurring=False,
-    )
 
 
 TEXTS = [

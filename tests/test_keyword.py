@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-from index.documents import Passage
+from conftest import make_passage as passage
 from index.errors import IndexUnavailable
 from index.keyword import (
     ANALYZER,
@@ -24,19 +24,6 @@ from index.keyword import (
     parse_query,
     query_terms,
 )
-
-
-def passage(ordinal: int, title: str, text: str) -> Passage:
-    return Passage(
-        id=f"p{ordinal}",
-        issue_id="issue",
-        section_id=f"s{ordinal}",
-        section_title=title,
-        position=0,
-        text=text,
-        countries=(),
-        recurring=False,
-    )
 
 
 PASSAGES = [
