@@ -32,15 +32,19 @@ from .figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex, promote
 from .keyword import KeywordIndex, passage_terms
 from .snippets import Segment, snippet
 from .beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
+from .benchmark import embedding_rate, embedding_rates, passage_texts, prefill_vectors, synthetic_settings
 from .build import BuildReport, build_index, stale_reason, write_generation
 from .store import SCHEMA_VERSION, Store, load_vectors, read_documents, read_manifest, verify_checksums
-from .vectors import Embedder, cosine_top, load_embedder, model_identity
+from .vectors import Embedder, cosine_top, embedding_backend, load_embedder, model_identity
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "COUNTRIES", "MAX_K", "MAX_OFFSET", "MAX_QUERY_CHARS", "MAX_QUERY_WORDS", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
     "LiveArchive", "Related", "Segment", "Fusion", "evaluate_beir",
+    # for scripts/bench (index.benchmark)
+    "BuildReport", "Fts5Baseline", "embedding_backend", "embedding_rate", "embedding_rates", "passage_texts",
+    "prefill_vectors", "synthetic_settings",
     "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
     "AddRefused", "AddReport", "Arrival", "add_files",
     "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",

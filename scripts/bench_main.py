@@ -7,11 +7,8 @@ archives of about that many passages made from the real one's sentences (index.s
 exactly how).  Synthetic archives, their indexes and their vectors live outside the repository, in
 ARCHIVE_CACHE_DIR (default ~/.cache/newsletter-archive)/bench/, and are made once and reused.
 
-Vectors of a synthetic archive are not computed by running the model on every passage (100,000
-passages would take hours here): every distinct sentence of the archive is embedded once by the
-configured backend, and a passage's (or figure's) vector is the normalised mean of its sentences'
-vectors (index.synthetic.approximate_vectors).  They are put into that scale's vector cache, so the
-real build finds them there.  Latency and memory do not depend on the vectors' values.  The cold
+Vectors of a synthetic archive are approximated from its sentences' vectors and put into that
+scale's vector cache, so the real build finds them there (index.benchmark says how).  The cold
 embedding rate of a synthetic scale is measured on a sample of its passages.
 
 Everything that is timed runs in this process or in a server process this run starts; nothing is
@@ -28,7 +25,6 @@ import os
 import platform
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,14 +36,21 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import BuildReport, build_index, read_archive, stale_reason
-from index.config import ROOT, Settings
-from index.facade import Archive
-from index.figure_index import embedding_text, figure_rows
-from index.fts5 import Fts5Baseline
-from index.store import corpus_fingerprint
-from index.synthetic import GENERATOR_VERSION, approximate_vectors, write_synthetic_archive
-from index.vectors import Embedder, VectorCache, embedding_backend, load_embedder, model_identity
+from index.config import ROOT
+from index.facade import (
+    Archive,
+    BuildReport,
+    Fts5Baseline,
+    Settings,
+    build,
+    embedding_backend,
+    embedding_rate,
+    embedding_rates,
+    index_staleness,
+    passage_texts,
+    prefill_vectors,
+    synthetic_settings,
+)
 
 SCALES = {"small": None, "25k": 25_000, "100k": 100_000}
 
@@ -121,69 +124,7 @@ def log(message: str) -> None:
 
 # --- embedding throughput ------------------------------------------------------------------------
 
-def embedding_rates(texts: list[str], rounds: int) -> dict:
-    """Passages per second of plain sentence-transformers on PyTorch (fp32) and of the configured
-    backend, on the same texts, rounds interleaved, median of rounds."""
-    chosen_backend = embedding_backend(None)
-    baseline = Embedder(None)  # sentence-transformers on PyTorch, what the project used before
-    chosen = load_embedder(None)
-    baseline.encode(texts[:8])
-    chosen.encode(texts[:8])
-    rates: dict[str, list[float]] = {"torch": [], chosen_backend: []}
-    for _ in range(rounds):
-        for name, embedder in (("torch", baseline), (chosen_backend, chosen)):
-            started = time.perf_counter()
-            embedder.encode(texts)
-            rates[name].append(len(texts) / (time.perf_counter() - started))
-    return {"backend": chosen_backend, "baseline_per_s": round(statistics.median(rates["torch"]), 1),
-            "chosen_per_s": round(statistics.median(rates[chosen_backend]), 1), "texts": len(texts),
-            "rounds": rounds, "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1)}
-
-
 # --- scales --------------------------------------------------------------------------------------
-
-def bench_root(settings: Settings) -> Path:
-    return settings.cache_dir / "bench"
-
-
-def synthetic_settings(settings: Settings, name: str, passages: int, real_corpus) -> Settings:
-    """Settings of the synthetic archive `name` (written on first use) and its index directory."""
-    real_files = sorted(p for p in settings.archive_dir.iterdir() if p.is_file())
-    key = corpus_fingerprint(real_files)[:12]
-    root = bench_root(settings) / f"{name}-g{GENERATOR_VERSION}-{key}"
-    archive = root / "archive"
-    if not (root / "archive.done").exists():
-        shutil.rmtree(archive, ignore_errors=True)
-        log(f"{name}: writing a synthetic archive of about {passages} passages into {archive}")
-        files = write_synthetic_archive(real_corpus, archive, passages)
-        (root / "archive.done").write_text(f"{files} issues\n", encoding="utf-8")
-    return replace(settings, archive_dir=archive, index_dir=root / "index")
-
-
-def prefill_vectors(settings: Settings) -> dict:
-    """Put approximate vectors of every passage and figure of the synthetic archive into its index's
-    vector cache (once per archive and model identity); see the module docstring."""
-    identity = model_identity(settings.model)
-    marker = settings.index_dir / "cache" / "approximated.txt"
-    if marker.exists() and marker.read_text(encoding="utf-8").splitlines()[0] == identity:
-        return json.loads(marker.read_text(encoding="utf-8").splitlines()[1])
-    log(f"{settings.archive_dir.parent.name}: computing approximate vectors (once; cached in {marker.parent})")
-    corpus, _ = read_archive(settings, BuildReport())
-    texts = [p.embedding_text for p in corpus.passages]
-    texts += [embedding_text(r["label"], r["sentence"]) for r in figure_rows(corpus)]
-    texts = list(dict.fromkeys(texts))
-    embedder = load_embedder(settings.model)
-    started = time.perf_counter()
-    matrix, sentences = approximate_vectors(texts, embedder.encode, embedder.dimension)
-    cache = VectorCache(settings.index_dir / "cache" / "vectors.sqlite")
-    try:
-        cache.put_many({VectorCache.key(identity, text): matrix[i] for i, text in enumerate(texts)})
-    finally:
-        cache.close()
-    info = {"texts": len(texts), "sentences_embedded": sentences, "seconds": round(time.perf_counter() - started, 1)}
-    marker.write_text(identity + "\n" + json.dumps(info) + "\n", encoding="utf-8")
-    return info
-
 
 def stage_rates(report: BuildReport) -> dict:
     seconds = report.seconds
@@ -198,7 +139,7 @@ def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
     if not synthetic:
         shutil.rmtree(settings.index_dir, ignore_errors=True)  # cold: no index, no vector cache
     log(f"building {settings.archive_dir} (cold)")
-    cold = build_index(settings, show_progress=False)
+    cold = build(settings, show_progress=False)
     result["passages"] = cold.passages
     result["cold"] = stage_rates(cold)
     if synthetic:
@@ -214,9 +155,9 @@ def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
         result["cold"]["embed_per_s"], result["cold"]["embed_sample"] = sample_rate(corpus_texts)
     else:
         log("building again, nothing changed")
-        result["unchanged"] = stage_rates(build_index(settings, show_progress=False))
+        result["unchanged"] = stage_rates(build(settings, show_progress=False))
     started = time.perf_counter()
-    reason = stale_reason(settings)
+    reason = index_staleness(settings)
     result["unchanged"]["if_stale_check_s"] = round(time.perf_counter() - started, 3)
     result["unchanged"]["stale"] = reason
     return result
@@ -441,17 +382,14 @@ def main(argv: list[str] | None = None) -> int:
     requests = args.requests or (16 if args.quick else 200)
     result = {"machine": machine(), "scales": {}}
 
-    real_corpus, _ = read_archive(settings, BuildReport())
-    texts = [p.embedding_text for p in real_corpus.passages]
+    texts = passage_texts(settings)
     sample = (texts * (1 + 128 // max(1, len(texts))))[: 24 if args.quick else 128]
     log(f"embedding throughput: {len(sample)} passages, torch vs {embedding_backend(None)}")
     result["embedding"] = embedding_rates(sample, 1 if args.quick else 3)
 
     def sample_rate(corpus_texts: list[str]) -> tuple[float, int]:
         picked = corpus_texts[:: max(1, len(corpus_texts) // (24 if args.quick else 256))]
-        started = time.perf_counter()
-        load_embedder(settings.model).encode(picked)
-        return round(len(picked) / (time.perf_counter() - started), 1), len(picked)
+        return round(embedding_rate(settings, picked), 1), len(picked)
 
     temporary = Path(tempfile.mkdtemp(prefix="bench-small-"))
     try:
@@ -461,8 +399,8 @@ def main(argv: list[str] | None = None) -> int:
                 scale = replace(settings, index_dir=temporary / "index")
                 notes.append(f"the real archive {settings.archive_dir}, indexed into a new temporary directory")
             else:
-                scale = synthetic_settings(settings, name, SCALES[name], real_corpus)
-                prefill = prefill_vectors(scale)
+                scale = synthetic_settings(settings, name, SCALES[name], log)
+                prefill = prefill_vectors(scale, log)
                 notes.append(f"synthetic archive {scale.archive_dir}; vectors approximated from "
                              f"{prefill['sentences_embedded']} embedded sentences for {prefill['texts']} texts "
                              f"(cached in {scale.index_dir / 'cache'}); cold embed rate measured on a sample")
