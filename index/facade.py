@@ -187,7 +187,12 @@ class Archive:
         self.fusion = fusion
         corpus = read_documents(generation / "documents.json")
         self._issues = {issue.id: issue for issue in corpus.issues}
-        self._sections = corpus.sections
+        self._sections_of: dict[str, list[Section]] = {issue_id: [] for issue_id in self._issues}
+        for section in corpus.sections:
+            self._sections_of[section.issue_id].append(section)
+        self._passages_of: dict[str, list[Passage]] = {issue_id: [] for issue_id in self._issues}
+        for passage in corpus.passages:
+            self._passages_of[passage.issue_id].append(passage)
         self._passages = corpus.passages
         self._ordinal = {passage.id: i for i, passage in enumerate(corpus.passages)}
         self._vectors = load_vectors(generation, manifest)
@@ -255,8 +260,7 @@ class Archive:
         issue = self._issues.get(issue_id)
         if issue is None:
             raise UnknownId(f"no newsletter issue with id {issue_id[:100]!r}")
-        return IssueView(issue, tuple(s for s in self._sections if s.issue_id == issue_id),
-                         tuple(p for p in self._passages if p.issue_id == issue_id))
+        return IssueView(issue, tuple(self._sections_of[issue_id]), tuple(self._passages_of[issue_id]))
 
     def passage(self, passage_id: str) -> tuple[Passage, Issue]:
         ordinal = self._ordinal_of(passage_id)
@@ -315,7 +319,7 @@ class Archive:
         validate_k(k)
         source = self._ordinal_of(passage_id)
         issue_id = self._passages[source].issue_id
-        allowed = np.array([p.issue_id != issue_id and not p.recurring for p in self._passages], dtype=bool)
+        allowed = self._masks.story_text_outside(issue_id)
         chosen: list[tuple[int, float]] = []
         for ordinal, score in cosine_top(self._vectors, self._vectors[source], len(self._passages), allowed):
             if score >= NEAR_DUPLICATE or any(

@@ -97,7 +97,13 @@ class FilterMasks:
         self._first = np.array([first for first, _ in spans], dtype=object)
         self._last = np.array([last for _, last in spans], dtype=object)
         self._countries = np.array([country_bits(p.countries) for p in passages], dtype=np.int64)
+        self._recurring = np.array([p.recurring for p in passages], dtype=bool)
         self._years = np.array([int(first[:4]) if first else 0 for first, _ in spans], dtype=np.int64)
+
+    def story_text_outside(self, issue_id: str) -> np.ndarray:
+        """True for the passages of other newsletter issues that are not boilerplate (contacts,
+        hotlines): where related stories may come from."""
+        return (self._issue_ids != issue_id) & ~self._recurring
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """True for the passages `filters` admits; None when nothing is filtered."""
