@@ -290,14 +290,18 @@ class Archive:
     def rank(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> list[Fused]:
         """Every passage the mode finds for `query` among the first `depth` of each side, best first;
         for a query that is a number, the passages holding a figure of that value come first."""
-        rankings = self.side_rankings(query, mode, depth, filters)
-        holders = self.figure_index.passages_holding(query, self._masks.mask(filters))
+        allowed = self._masks.mask(filters)
+        rankings = self._side_rankings(query, mode, depth, allowed)
+        holders = self.figure_index.passages_holding(query, allowed)
         return demote_repeated_boilerplate(promote(self.fusion.fuse(rankings), holders, FIGURE_FOUND_BY), self._passages)
 
     def side_rankings(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> dict[str, list[tuple[int, float]]]:
         """The rankings fusion combines, (ordinal, score) best first: keyword and/or semantic, and in
         hybrid mode the passages whose figures' labels and sentences match the query's words."""
-        allowed = self._masks.mask(filters)
+        return self._side_rankings(query, mode, depth, self._masks.mask(filters))
+
+    def _side_rankings(self, query: str, mode: str, depth: int,
+                       allowed: np.ndarray | None) -> dict[str, list[tuple[int, float]]]:
         rankings = {}
         if mode in ("hybrid", "keyword"):
             rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
