@@ -27,7 +27,7 @@ from .evaluate import Report, evaluate, format_table, load_queries
 from .filtering import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUERY_WORDS, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
 from .fts5 import Fts5Baseline
 from .fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate
-from .figures import numbers_in
+from .figures import join_number_groups
 from .figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex, promote
 from .keyword import KeywordIndex, passage_terms
 from .snippets import Segment, snippet
@@ -334,11 +334,18 @@ class Archive:
                 break
         return [self._related(source, o, score, rank) for rank, (o, score) in enumerate(chosen, start=1)]
 
+    def _shared_figures(self, mine: Passage, theirs: Passage) -> tuple[str, ...]:
+        """The figures (by value) both passages report, as `mine` prints them, thousands joined."""
+        their_values = {figure.value for figure in self.figure_index.in_passage(theirs.id)}
+        shared = {figure.value: join_number_groups(figure.as_printed)
+                  for figure in self.figure_index.in_passage(mine.id) if figure.value in their_values}
+        return tuple(shared[value] for value in sorted(shared))
+
     def _related(self, source: int, ordinal: int, similarity: float, rank: int) -> Related:
         """Why `ordinal` is related to `source`: what they share besides the vector similarity."""
         mine, theirs = self._passages[source], self._passages[ordinal]
         countries = tuple(c for c in mine.countries if c in theirs.countries)
-        figures = tuple(sorted(numbers_in(mine.text) & numbers_in(theirs.text), key=float))
+        figures = self._shared_figures(mine, theirs)
         words = passage_terms(mine.text)
         shared = [t for t in words.keys() & passage_terms(theirs.text).keys()
                   if t.isalpha() and len(t) >= 4 and self._keyword.document_share(t) <= KEY_TERM_MAX_SHARE]
