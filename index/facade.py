@@ -30,7 +30,24 @@ from .fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate
 from .figures import join_number_groups
 from .figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex, promote
 from .keyword import KeywordIndex, passage_terms
-from .snippets import Segment, snippet
+from .figure_index import (
+    DEFAULT_FIGURES_K,
+    FIGURE_CSV_COLUMNS,
+    FIGURE_KINDS,
+    FIGURE_SORTS,
+    FigureQuery,
+    FigureRecord,
+    FigureResult,
+    FigureSeries,
+    figure_csv_rows,
+    format_value,
+    parse_figure_bound,
+    validate_figure_query,
+)
+from .figure_series import SERIES_KINDS, SERIES_MIN_SIMILARITY
+from .ingest import AddRefused, AddReport, Arrival
+from .ingest import add_files as _add_files
+from .snippets import Segment, paragraphs, snippet
 from .beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
 from .benchmark import embedding_rate, embedding_rates, passage_texts, prefill_vectors, synthetic_settings
 from .build import BuildReport, build_index, stale_reason, write_generation
@@ -48,8 +65,7 @@ __all__ = [
     "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
     "AddRefused", "AddReport", "Arrival", "add_files",
     "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",
-    "FigureResult", "FigureSeries", "figure_csv_rows", "figure_records", "marked_paragraphs", "marked_snippet",
-    "format_value", "parse_figure_bound", "search_figures", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
+    "FigureResult", "FigureSeries", "figure_csv_rows", "format_value", "parse_figure_bound", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
 ]
 
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match
@@ -364,9 +380,28 @@ class Archive:
 
         return evaluate(load_queries(queries_path), {**{mode: ranker(mode) for mode in MODES}, "fts5": fts5}, k)
 
-    def snippet(self, text: str, query: str) -> list[Segment]:
-        """The best window of `text` for `query`, with the query's words marked."""
-        return snippet(text, query)
+    # --- figures ---------------------------------------------------------------------------------
+
+    def search_figures(self, query: FigureQuery) -> FigureResult:
+        """The figure mentions `query` asks for, and the series they are points of (see
+        index.figure_index and index.figure_series); BadRequest for a parameter out of range."""
+        query = validate_figure_query(query)
+        return self.figure_index.search(query, lambda text: self.embedder.encode([text])[0], FIGURE_FUSION)
+
+    def figure_records(self) -> tuple[FigureRecord, ...]:
+        """Every figure mention of the archive, in passage order."""
+        return self.figure_index.records
+
+    def marked_snippet(self, passage: Passage, query: str) -> list[Segment]:
+        """The best window of a passage for `query`, its words highlighted and its figures marked."""
+        return snippet(passage.text, query, figures=self._figure_spans(passage))
+
+    def marked_paragraphs(self, passage: Passage) -> list[list[Segment]]:
+        """A passage's paragraphs with its figures marked."""
+        return paragraphs(passage.text, self._figure_spans(passage))
+
+    def _figure_spans(self, passage: Passage) -> list[tuple[int, int, str]]:
+        return [(figure.start, figure.end, figure.title) for figure in self.figure_index.in_passage(passage.id)]
 
     def _hit(self, ordinal: int, score: float, found_by: dict[str, int]) -> Hit:
         passage = self._passages[ordinal]
@@ -442,58 +477,7 @@ def evaluate_beir(directory: Path, split: str = "train", k: int = 10, settings: 
             "modes": {mode: measure(collection.qrels, run, k) for mode, run in runs.items()}}
 
 
-# --- adding newsletter issues ---------------------------------------------------------------------
-
-from .ingest import AddRefused, AddReport, Arrival, add_files as _add_files  # noqa: E402 - kept with its function
-
-
 def add_files(paths: list[Path], force: bool = False, settings: Settings | None = None,
               show_progress: bool = False) -> AddReport:
     """Copy newsletter issue files into the archive and update the index, all or nothing (see index.ingest)."""
     return _add_files(settings or Settings.from_env(), paths, force, show_progress)
-
-
-# --- figures for journalists ----------------------------------------------------------------------
-
-from .figure_index import (  # noqa: E402 - kept with their functions
-    DEFAULT_FIGURES_K,
-    FIGURE_CSV_COLUMNS,
-    FIGURE_KINDS,
-    FIGURE_SORTS,
-    FigureQuery,
-    FigureRecord,
-    FigureResult,
-    FigureSeries,
-    figure_csv_rows,
-    format_value,
-    parse_figure_bound,
-    validate_figure_query,
-)
-from .figure_series import SERIES_KINDS, SERIES_MIN_SIMILARITY  # noqa: E402
-from .snippets import paragraphs  # noqa: E402
-
-
-def search_figures(archive: Archive, query: FigureQuery) -> FigureResult:
-    """The figure mentions `query` asks for, and the series they are points of (see index.figure_index
-    and index.figure_series); BadRequest for a parameter out of range."""
-    query = validate_figure_query(query)
-    return archive.figure_index.search(query, lambda text: archive.embedder.encode([text])[0], FIGURE_FUSION)
-
-
-def figure_records(archive: Archive) -> tuple[FigureRecord, ...]:
-    """Every figure mention of the archive, in passage order."""
-    return archive.figure_index.records
-
-
-def marked_snippet(archive: Archive, passage: Passage, query: str) -> list[Segment]:
-    """The best window of a passage for `query`, its words highlighted and its figures marked."""
-    return snippet(passage.text, query, figures=_figure_spans(archive, passage))
-
-
-def marked_paragraphs(archive: Archive, passage: Passage) -> list[list[Segment]]:
-    """A passage's paragraphs with its figures marked."""
-    return paragraphs(passage.text, _figure_spans(archive, passage))
-
-
-def _figure_spans(archive: Archive, passage: Passage) -> list[tuple[int, int, str]]:
-    return [(figure.start, figure.end, figure.title) for figure in archive.figure_index.in_passage(passage.id)]

@@ -31,7 +31,6 @@ from index.facade import (
     index_staleness,
     parse_figure_bound,
     parse_filter_date,
-    search_figures,
 )
 
 SNIPPET_CHARS = 240
@@ -245,7 +244,7 @@ def _print_figures(result) -> None:
 
 
 def cmd_figures(args: argparse.Namespace, settings: Settings) -> int:
-    result = search_figures(Archive.open(settings), _figure_query(args))
+    result = Archive.open(settings).search_figures(_figure_query(args))
     if args.json:
         _print_json(result.to_json())
     elif args.csv:

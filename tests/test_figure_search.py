@@ -37,9 +37,7 @@ from index.facade import (
     IndexUnavailable,
     Settings,
     build,
-    figure_records,
     parse_figure_bound,
-    search_figures,
 )
 from index.figure_series import SeriesCandidate, group_series, label_terms
 
@@ -57,7 +55,7 @@ def passage_holding(archive: Archive, text: str):
 
 
 def figures(archive: Archive, text: str = "", **filters) -> list:
-    return list(search_figures(archive, FigureQuery(text, **filters)).figures)
+    return list(archive.search_figures(FigureQuery(text, **filters)).figures)
 
 
 def points(series) -> list[tuple[float, str]]:
@@ -69,7 +67,7 @@ def points(series) -> list[tuple[float, str]]:
 
 def test_the_index_holds_7801_with_its_passage_issue_and_date(corpus_archive):
     passage = passage_holding(corpus_archive, "7,801 victims of trafficking")
-    [record] = [r for r in figure_records(corpus_archive) if r.value == 7801]
+    [record] = [r for r in corpus_archive.figure_records() if r.value == 7801]
     assert record.passage_id == passage.id
     assert (record.kind, record.as_printed) == ("count", "7,801")
     assert record.label == "victims of trafficking and vulnerable migrants"
@@ -82,7 +80,7 @@ def test_the_index_holds_7801_with_its_passage_issue_and_date(corpus_archive):
 
 def test_every_figure_of_the_truth_list_is_a_record(corpus_archive):
     truth = Counter((name.removesuffix(".txt"), value, kind) for name, _, value, kind in CORPUS_FIGURES)
-    found = Counter((r.issue.id, r.value, r.kind) for r in figure_records(corpus_archive))
+    found = Counter((r.issue.id, r.value, r.kind) for r in corpus_archive.figure_records())
     assert not truth - found
 
 
@@ -165,7 +163,7 @@ def test_a_number_query_puts_that_figure_first(corpus_archive, query):
 ])
 def test_bad_parameters_are_refused_with_a_reason(corpus_archive, query, reason):
     with pytest.raises(BadRequest, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        search_figures(corpus_archive, query)
+        corpus_archive.search_figures(query)
 
 
 def test_bounds_are_read_however_a_number_is_printed():
@@ -197,7 +195,7 @@ def test_series_hold_one_quantity_each(corpus_archive):
 
 
 def test_a_search_returns_the_series_of_its_figures(corpus_archive):
-    result = search_figures(corpus_archive, FigureQuery("victims of trafficking assisted", k=3))
+    result = corpus_archive.search_figures(FigureQuery("victims of trafficking assisted", k=3))
     assert points(result.series[0]) == VULNERABLE_MIGRANTS
     data = json.loads(json.dumps(result.to_json()))
     assert data["query"] == "victims of trafficking assisted"
@@ -328,7 +326,7 @@ def test_an_archive_without_figures_rebuilds_without_the_model(tmp_path, monkeyp
     build(settings, show_progress=False)
     archive = Archive.open(settings)
     try:
-        assert figure_records(archive) == ()
-        assert search_figures(archive, FigureQuery()).figures == ()
+        assert archive.figure_records() == ()
+        assert archive.search_figures(FigureQuery()).figures == ()
     finally:
         archive.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from index.facade import search_figures
 
 from .openapi import openapi_document
 from .params import (
@@ -30,7 +29,7 @@ def search():
 
 @bp.get("/figures")
 def figures():
-    return jsonify(search_figures(current_archive(), parse_figures(request.args)).to_json())
+    return jsonify(current_archive().search_figures(parse_figures(request.args)).to_json())
 
 
 @bp.get("/passages/<passage_id>")

@@ -17,7 +17,6 @@ from index.facade import (
     FigureRecord,
     FigureResult,
     figure_csv_rows,
-    search_figures,
 )
 
 from .charts import series_chart
@@ -33,7 +32,7 @@ def figures():
     """Figures for a query or filters; without either, every figure by date.  A bad parameter shows
     the form with the reason (400)."""
     try:
-        result = search_figures(current_archive(), parse_figures(request.args))
+        result = current_archive().search_figures(parse_figures(request.args))
     except BadRequest as exc:
         return render_figures(None, error=str(exc)), 400
     return render_figures(result)
@@ -59,7 +58,7 @@ def sentence_parts(figure: FigureRecord) -> tuple[str, str, str]:
 @bp.get("/figures.csv")
 def figures_csv():
     """The figures found as CSV, one row per figure: value, what it counts, issue, date, passage link, sentence."""
-    result = search_figures(current_archive(), parse_figures(request.args))
+    result = current_archive().search_figures(parse_figures(request.args))
     out = io.StringIO()
     csv.writer(out).writerows(
         figure_csv_rows(result, lambda passage_id: url_for("pages.passage", passage_id=passage_id, _external=True)))

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from index.facade import MAX_K, MODES, BadRequest, Related, SearchResult, marked_paragraphs, marked_snippet
+from index.facade import MAX_K, MODES, BadRequest, Related, SearchResult
 
 from .params import (
     REPEATABLE,
@@ -103,7 +102,7 @@ def render_search(wanted: SearchRequest | None, result: SearchResult | None, err
     return render_template("search.html", wanted=wanted, result=result, error=error, args=request.args,
                            issues={view.issue.id: view.issue for view in views}, countries=countries,
                            modes=MODES, examples=EXAMPLE_QUERIES, active_filters=active_filters(request.args),
-                           snippet=partial(marked_snippet, current_archive()), export_k=MAX_K)
+                           snippet=current_archive().marked_snippet, export_k=MAX_K)
 
 
 def active_filters(args: MultiDict) -> list[tuple[str, str]]:
@@ -149,7 +148,7 @@ def passage(passage_id: str):
     related = current_archive().similar(passage_id, k=RELATED_STORIES)
     return render_template("passage.html", passage=found, issue=issue, neighbours=neighbours, related=related,
                            citation=citation(found, issue), reasons=reasons,
-                           paragraphs=partial(marked_paragraphs, current_archive()))
+                           paragraphs=current_archive().marked_paragraphs)
 
 
 def citation(passage, issue) -> str:
