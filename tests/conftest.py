@@ -4,6 +4,7 @@ Whoosh; the model itself is loaded once per process (index.vectors.load_embedder
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,12 @@ def corpus_archive(corpus_settings: Settings) -> Archive:
     archive = Archive.open(corpus_settings)
     yield archive
     archive.close()
+
+
+def copy_of_corpus(directory: Path) -> Path:
+    """`directory` holding a copy of the real archive (issues and catalog), for tests that change it."""
+    shutil.copytree(CORPUS_DIR, directory, dirs_exist_ok=True)
+    return directory
 
 
 def write_issue(directory: Path, name: str, text: str) -> Path:

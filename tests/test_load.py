@@ -14,7 +14,6 @@ import http.client
 import logging
 import os
 import random
-import shutil
 import threading
 import time
 from collections import Counter
@@ -22,7 +21,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import CORPUS_DIR
+from conftest import copy_of_corpus
 from index.config import Settings
 from index.facade import LiveArchive, build
 from loopback import served
@@ -45,10 +44,7 @@ def rss_mb() -> float:
 
 @pytest.fixture(scope="module")
 def load_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    archive_dir = tmp_path_factory.mktemp("load-archive")
-    for path in CORPUS_DIR.iterdir():
-        if path.is_file():
-            shutil.copy(path, archive_dir / path.name)
+    archive_dir = copy_of_corpus(tmp_path_factory.mktemp("load-archive"))
     settings = Settings(archive_dir=archive_dir, index_dir=tmp_path_factory.mktemp("load-index"), model=None)
     build(settings, show_progress=False)
     return settings

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import threading
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS_DIR, write_issue
+from conftest import copy_of_corpus, write_issue
 from index.config import ROOT, Settings
 from index.facade import Archive, LiveArchive, build
 from loopback import get, served
@@ -32,11 +31,7 @@ migrants had no electricity through the winter months.
 
 @pytest.fixture()
 def archive_settings(tmp_path: Path) -> Settings:
-    archive_dir = tmp_path / "archive"
-    archive_dir.mkdir()
-    for path in CORPUS_DIR.iterdir():
-        if path.is_file():
-            shutil.copy(path, archive_dir / path.name)
+    archive_dir = copy_of_corpus(tmp_path / "archive")
     settings = Settings(archive_dir=archive_dir, index_dir=tmp_path / "index", model=None)
     build(settings, show_progress=False)
     return settings
