@@ -14,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalog import CATALOG_NAME, load_catalog
+from .catalog import CATALOG_NAME, Catalog, load_catalog
 from .config import Settings
+from .documents import ParsedIssue
 from .errors import ArchiveError
-from .figure_index import write_figure_index
+from .figure_index import FIGURES_FILE, write_figure_index
 from .keyword import build_keyword_index
 from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
-from .store import Corpus, Store, corpus_fingerprint, read_manifest, write_documents
+from .reuse import ParseCache, code_digest, reusable_outputs, take_over
+from .store import Corpus, Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
 from .vectors import VectorCache, embed_with_cache, embedding_backend, model_id
 
 
@@ -30,12 +32,13 @@ class BuildReport:
     issues: int = 0
     passages: int = 0
     embedded: int = 0  # passages whose vectors were computed, not taken from the cache
+    reused: list[str] = field(default_factory=list)  # files taken over from the served generation
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> wall time
 
     def to_json(self) -> dict:
         return {"generation": self.generation.name if self.generation else None, "issues": self.issues,
-                "passages": self.passages, "embedded": self.embedded,
+                "passages": self.passages, "embedded": self.embedded, "reused": self.reused,
                 "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
@@ -97,10 +100,12 @@ def _progress_bar(total: int, show: bool):
     return tqdm(total=total, desc="embedding", unit="passage", disable=not show, file=sys.stderr)
 
 
-def read_archive(settings: Settings, report: BuildReport) -> tuple[Corpus, str]:
+def read_archive(settings: Settings, report: BuildReport,
+                 parse_cache: ParseCache | None = None) -> tuple[Corpus, str]:
     """Parse every readable issue of the archive, oldest first, and fingerprint what was read.
 
-    Unreadable files are recorded in `report.skipped` and warned about; ArchiveError when none is left.
+    Files `parse_cache` has parsed before are taken from it.  Unreadable files are recorded in
+    `report.skipped` and warned about; ArchiveError when none is left.
     """
     files, ignored = archive_files(settings.archive_dir)
     catalog_path = settings.archive_dir / CATALOG_NAME
@@ -108,7 +113,7 @@ def read_archive(settings: Settings, report: BuildReport) -> tuple[Corpus, str]:
     parsed = []
     for path in files:
         try:
-            parsed.append(read_issue(path, catalog))
+            parsed.append(_parse(path, catalog, parse_cache))
         except UnreadableFile as exc:
             report.skipped.append((path.name, str(exc).removeprefix(f"{path.name}: ")))
     report.skipped += ignored
@@ -123,15 +128,34 @@ def read_archive(settings: Settings, report: BuildReport) -> tuple[Corpus, str]:
     return corpus, fingerprint
 
 
+def _parse(path: Path, catalog: Catalog, parse_cache: ParseCache | None) -> ParsedIssue:
+    if parse_cache is None:
+        return read_issue(path, catalog)
+    key = parse_cache.key(path, catalog)
+    parsed = parse_cache.get(key)
+    if parsed is None:
+        parsed = read_issue(path, catalog)
+        parse_cache.put(key, parsed)
+    return parsed
+
+
 def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: dict,
                      report: BuildReport, show_progress: bool, with_figures: bool = True) -> Path:
-    """Index `corpus` (keyword index, vectors, documents, and unless told not to, figures) into a new
-    generation of `store` and switch to it.  Anything that fails or is interrupted leaves no trace and the served generation as it was."""
+    """Index `corpus` (documents, vectors, keyword index, and unless told not to, figures) into a new
+    generation of `store` and switch to it.  The keyword and figure indexes are taken over from the
+    served generation where index.reuse allows.  Anything that fails or is interrupted leaves no
+    trace and the served generation as it was."""
+    manifest = {**manifest, "code_digest": code_digest(), "model": model_id(model),
+                "model_config": model,  # None: the packaged default
+                "embedding_backend": embedding_backend(model)}  # how the vectors were computed (index.vectors)
     building = store.new_generation()
     try:
-        stage = time.perf_counter()
-        build_keyword_index(building / "keyword", corpus.passages)
-        report.seconds["keyword"] = time.perf_counter() - stage
+        write_documents(building / "documents.json", corpus)
+        previous, previous_manifest = _served(store)
+        reused = reusable_outputs(previous, previous_manifest, manifest, file_sha256(building / "documents.json"))
+        if reused:
+            take_over(previous, building, reused)
+        report.reused = reused
 
         stage = time.perf_counter()
         cache = VectorCache(store.cache_path)
@@ -144,18 +168,19 @@ def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: 
         np.save(building / "vectors.npy", matrix)
         report.seconds["embed"] = time.perf_counter() - stage
 
-        write_documents(building / "documents.json", corpus)
+        stage = time.perf_counter()
+        if not (building / "keyword").is_dir():
+            build_keyword_index(building / "keyword", corpus.passages)
+        report.seconds["keyword"] = time.perf_counter() - stage
 
         stage = time.perf_counter()
-        # A benchmark collection (with_figures=False) is there to measure text retrieval: no figures.
-        figures_of = corpus if with_figures else Corpus(corpus.issues, corpus.sections, ())
-        write_figure_index(building, figures_of, model, store.cache_path, int(matrix.shape[1]), show_progress)
+        if not (building / FIGURES_FILE).exists():
+            # A benchmark collection (with_figures=False) is there to measure text retrieval: no figures.
+            figures_of = corpus if with_figures else Corpus(corpus.issues, corpus.sections, ())
+            write_figure_index(building, figures_of, model, store.cache_path, int(matrix.shape[1]), show_progress)
         report.seconds["figures"] = time.perf_counter() - stage
         return store.commit(building, {
             **manifest,
-            "model": model_id(model),
-            "model_config": model,  # None: the packaged default
-            "embedding_backend": embedding_backend(model),  # how the vectors were computed (index.vectors)
             "dimension": int(matrix.shape[1]),
             "passages": len(corpus.passages),
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -165,17 +190,29 @@ def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: 
         raise
 
 
+def _served(store: Store) -> tuple[Path | None, dict | None]:
+    """The served generation and its manifest; (None, None) when there is none or it cannot be read."""
+    try:
+        current = store.current()
+        return (current, read_manifest(current)) if current else (None, None)
+    except ArchiveError:
+        return None, None
+
+
 def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
     """Build a new generation from `settings.archive_dir` and switch to it when complete."""
     report = BuildReport()
     started = time.perf_counter()
-    corpus, fingerprint = read_archive(settings, report)
+    store = Store(settings.index_dir)
+    parse_cache = ParseCache(store.parse_cache_dir)
+    corpus, fingerprint = read_archive(settings, report, parse_cache)
     report.issues, report.passages = len(corpus.issues), len(corpus.passages)
     report.seconds["parse"] = time.perf_counter() - started
-    report.generation = write_generation(Store(settings.index_dir), corpus, settings.model, {
+    report.generation = write_generation(store, corpus, settings.model, {
         "fingerprint": fingerprint,
         "files": [issue.source for issue in corpus.issues],
         "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
     }, report, show_progress)
+    parse_cache.forget_unused()
     report.seconds["total"] = time.perf_counter() - started
     return report

@@ -10,6 +10,7 @@
         figures.json               figure mentions with their passage and issue, and their series
         figure_vectors.npy         figure vectors ("label: sentence"), row i = figure i
       cache/vectors.sqlite         passage and figure vectors by model and text, shared by builds
+      cache/parsed/                parsed files by name, content, catalog entry and code (index.reuse)
 
 A build writes a new generation under a temporary name and renames it when complete; only then is
 CURRENT switched.  A failed or interrupted build leaves CURRENT, and so the served index, untouched.
@@ -110,6 +111,7 @@ class Store:
         self.root = root
         self.generations = root / "generations"
         self.cache_path = root / "cache" / "vectors.sqlite"
+        self.parse_cache_dir = root / "cache" / "parsed"
 
     def new_generation(self) -> Path:
         """An empty directory to build into, hidden from readers until `commit`."""
@@ -122,7 +124,7 @@ class Store:
         manifest = {**manifest, "schema_version": SCHEMA_VERSION,
                     "checksums": {name: file_sha256(building / name) for name in (*CHECKSUMMED, *keyword_files(building))}}
         (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-        final = self.generations / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 10**9:09d}"
+        final = self.generations / generation_name(time.time_ns())
         building.rename(final)
         self._switch_to(final.name)
         self._clean_up()
@@ -158,6 +160,13 @@ class Store:
 
     def discard(self, building: Path) -> None:
         shutil.rmtree(building, ignore_errors=True)
+
+
+def generation_name(now_ns: int) -> str:
+    """A name that sorts by build time: seconds and nanoseconds come from one clock reading, so two
+    builds within a second never swap order (clean-up keeps the newest names)."""
+    seconds, nanoseconds = divmod(now_ns, 10**9)
+    return f"gen-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(seconds))}-{nanoseconds:09d}"
 
 
 def read_manifest(generation: Path) -> dict:
@@ -196,6 +205,15 @@ def verify_checksums(generation: Path, manifest: dict) -> None:
             raise IndexUnavailable(f"{generation.name}: {name} is missing; rebuild the index")
         if file_sha256(path) != checksums.get(name):
             raise IndexUnavailable(f"{generation.name}: {name} does not match its checksum (damaged); rebuild the index")
+
+
+def verify_files(generation: Path, manifest: dict, names: Iterable[str]) -> bool:
+    """Whether each of `names` is in `generation` with the checksum its manifest records."""
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict):
+        return False
+    return all(name in checksums and (generation / name).is_file() and file_sha256(generation / name) == checksums[name]
+               for name in names)
 
 
 def load_vectors(generation: Path, manifest: dict) -> np.ndarray:

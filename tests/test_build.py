@@ -16,8 +16,8 @@ from conftest import write_issue
 from index.catalog import CatalogError
 from index.config import Settings
 from index.errors import ArchiveError, IndexUnavailable
-from index.facade import Archive, build, index_staleness
-from index.store import SCHEMA_VERSION, Store
+from index.facade import Archive, FigureQuery, build, index_staleness
+from index.store import SCHEMA_VERSION, Store, generation_name
 
 ISSUE_A = """\
 IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
@@ -294,12 +294,95 @@ def test_rebuild_embeds_only_changed_passages(settings):
         archive.close()
 
 
+def test_unchanged_rebuild_parses_nothing_and_takes_over_the_indexes(settings, monkeypatch):
+    first = build(settings, show_progress=False)
+    assert first.reused == []
+
+    def no_parsing(path, catalog):
+        raise AssertionError(f"{path.name} was parsed again")
+
+    monkeypatch.setattr("index.build.read_issue", no_parsing)
+    second = build(settings, show_progress=False)
+    assert any(name.startswith("keyword/") for name in second.reused)
+    assert {"figures.json", "figure_vectors.npy"} <= set(second.reused)
+    archive = Archive.open(settings)  # checksums verified, as for any generation
+    try:
+        hits = archive.search("school books", mode="keyword", k=1).hits
+        assert hits and "school books" in hits[0].passage.text
+        assert [f.value for f in archive.search_figures(FigureQuery("school books")).figures][:1] == [2450]
+    finally:
+        archive.close()
+
+
+def test_a_changed_file_is_parsed_again_and_nothing_is_taken_over(settings):
+    build(settings, show_progress=False)
+    (settings.archive_dir / "a.txt").write_text(ISSUE_A.replace("2,450 school books", "3,900 school books"),
+                                                encoding="utf-8")
+    report = build(settings, show_progress=False)
+    assert report.reused == []
+    archive = Archive.open(settings)
+    try:
+        assert archive.search("3,900", mode="keyword", k=1).hits
+        assert not archive.search("2,450", mode="keyword", k=1).hits
+    finally:
+        archive.close()
+
+
+def test_a_catalog_change_is_parsed_again(settings):
+    build(settings, show_progress=False)
+    (settings.archive_dir / "catalog.toml").write_text('["issues"."a.txt"]\nnumber = 40\n', encoding="utf-8")
+    build(settings, show_progress=False)
+    archive = Archive.open(settings)
+    try:
+        assert archive.issue("a").issue.number == 40
+    finally:
+        archive.close()
+
+
+def test_a_damaged_parse_cache_entry_is_parsed_again(settings):
+    build(settings, show_progress=False)
+    entries = list(Store(settings.index_dir).parse_cache_dir.glob("*.pickle"))
+    assert len(entries) == 2
+    for entry in entries:
+        entry.write_bytes(b"not a pickle")
+    report = build(settings, show_progress=False)
+    assert report.issues == 2
+    assert all(entry.read_bytes() != b"not a pickle" for entry in entries)
+
+
+def test_a_removed_file_leaves_the_parse_cache(settings):
+    build(settings, show_progress=False)
+    (settings.archive_dir / "b.md").unlink()
+    build(settings, show_progress=False)
+    assert len(list(Store(settings.index_dir).parse_cache_dir.glob("*.pickle"))) == 1
+
+
+def test_a_damaged_keyword_index_is_not_taken_over(settings):
+    first = build(settings, show_progress=False)
+    segment = max((first.generation / "keyword").glob("*.seg"), key=lambda p: p.stat().st_size)
+    segment.write_bytes(segment.read_bytes()[:-10] + b"0123456789")
+    report = build(settings, show_progress=False)
+    assert report.reused == []
+    archive = Archive.open(settings)
+    try:
+        assert archive.search("school books", mode="keyword", k=1).hits
+    finally:
+        archive.close()
+
+
 def test_old_generations_are_cleaned_up(settings):
     for _ in range(4):
         build(settings, show_progress=False)
     generations = [p for p in (settings.index_dir / "generations").iterdir() if p.name.startswith("gen-")]
     assert 1 <= len(generations) <= 2
     assert served_generation(settings) in generations
+
+
+def test_generation_names_sort_in_build_order_across_a_second_boundary():
+    readings = [1_700_000_000_986_055_000, 1_700_000_001_006_355_101, 1_700_000_001_500_000_000, 1_700_000_060_000_000_000]
+    names = [generation_name(ns) for ns in readings]
+    assert sorted(names) == names
+    assert len(set(names)) == len(names)
 
 
 def test_index_of_another_schema_is_refused(settings):

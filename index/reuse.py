@@ -1,0 +1,106 @@
+"""What a build may take from earlier builds instead of computing it again.
+
+Vectors come from the content-keyed vector cache (index.vectors).  Besides them:
+
+- a parsed file, from the parse cache: keyed by the file's name and bytes, its catalog entry and
+  the code, so editing a file, its catalog entry or the parser parses it again;
+- the keyword index and the figure index, from the generation being served: taken over (hard-linked,
+  generations are never written to once committed) when that generation was built by the same code
+  from the same documents.json (and, for figures, with the same model and embedding backend), and
+  its files still match their checksums.
+
+"The same code" is one hash over the library's source files (`code_digest`): any change to it makes
+every output be computed again, the conservative side of being wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+from .catalog import Catalog
+from .documents import ParsedIssue
+from .store import file_sha256, keyword_files, verify_files
+
+KEYWORD_OUTPUTS = "keyword"
+FIGURE_OUTPUTS = ("figures.json", "figure_vectors.npy")
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """One hash over the source of the `index` package."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class ParseCache:
+    """Parsed files by what their parse depends on, as pickles under `directory`.
+
+    An entry that cannot be read back (damaged, from another Python) is parsed again, never an error.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.used: set[str] = set()
+
+    def key(self, path: Path, catalog: Catalog) -> str:
+        parts = (code_digest(), path.name, file_sha256(path), catalog.newsletter_title, repr(catalog.entry(path.name)))
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+    def get(self, key: str) -> ParsedIssue | None:
+        self.used.add(key)
+        try:
+            parsed = pickle.loads((self.directory / f"{key}.pickle").read_bytes())
+        except Exception:  # noqa: BLE001 - any unreadable entry is a miss
+            return None
+        return parsed if isinstance(parsed, ParsedIssue) else None
+
+    def put(self, key: str, parsed: ParsedIssue) -> None:
+        self.used.add(key)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        temporary = self.directory / f".{key}.{os.getpid()}.tmp"
+        temporary.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(temporary, self.directory / f"{key}.pickle")
+
+    def forget_unused(self) -> None:
+        """Remove the entries this build did not use: files removed from the archive or changed."""
+        if not self.directory.is_dir():
+            return
+        for path in self.directory.iterdir():
+            if path.name.endswith(".pickle") and path.name.removesuffix(".pickle") not in self.used:
+                path.unlink(missing_ok=True)
+
+
+def reusable_outputs(previous: Path | None, previous_manifest: dict | None, manifest: dict,
+                     documents_sha256: str) -> list[str]:
+    """The files of `previous` (the served generation) that a build writing `manifest` may take over.
+
+    Nothing when it was built by other code or from other documents; the figure files only when it
+    used the same model and backend too.  Files whose checksum no longer matches are not taken.
+    """
+    if previous is None or previous_manifest is None:
+        return []
+    if (previous_manifest.get("code_digest") != manifest["code_digest"]
+            or previous_manifest.get("checksums", {}).get("documents.json") != documents_sha256):
+        return []
+    names = keyword_files(previous)
+    if all(previous_manifest.get(key) == manifest[key] for key in ("model", "embedding_backend")):
+        names += FIGURE_OUTPUTS
+    return names if verify_files(previous, previous_manifest, names) else []
+
+
+def take_over(previous: Path, building: Path, names: list[str]) -> None:
+    """Hard-link `names` of `previous` into `building` (copy where linking is not possible)."""
+    for name in names:
+        target = building / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(previous / name, target)
+        except OSError:
+            shutil.copy2(previous / name, target)
