@@ -39,7 +39,7 @@ from index.facade import (
     build,
     parse_figure_bound,
 )
-from index.figure_series import SeriesCandidate, group_series, label_terms
+from index.figure_series import MAX_PARTNERS, SeriesCandidate, group_series, label_terms
 
 NOVEMBER_2020, JULY_2020, AUGUST_2022 = F0.removesuffix(".txt"), F2.removesuffix(".txt"), F4.removesuffix(".txt")
 VULNERABLE_MIGRANTS = [(3186, "2020-07-10"), (7801, "2020-11")]
@@ -241,6 +241,17 @@ def test_grouping_is_complete_linkage_and_one_point_per_issue():
     assert all(len(series) < 3 for series in group_series(chain, vectors[:3]))
     rivals = [candidate(0, "migrants", "a"), candidate(1, "migrants", "b"), candidate(3, "migrants", "b")]
     assert group_series(rivals, vectors) == [[0, 1]]
+
+
+def test_a_series_is_at_most_one_mention_and_its_partners_long():
+    # Every issue reports the same quantity in the same words: each mention pairs with at most
+    # MAX_PARTNERS others, so the longest series has MAX_PARTNERS + 1 points, in date order.
+    issues = 2 * MAX_PARTNERS + 5
+    mentions = [SeriesCandidate(i, "count", "", "migrants assisted", f"issue-{i}", f"{2000 + i // 12}-{i % 12 + 1:02d}-01")
+                for i in range(issues)]
+    series = group_series(mentions, np.ones((issues, 4), dtype=np.float32) / 2)
+    assert max(len(points) for points in series) == MAX_PARTNERS + 1
+    assert all(points == sorted(points) for points in series)
 
 
 def test_label_terms_drop_headings_stopwords_and_generic_count_nouns():
