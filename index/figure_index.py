@@ -50,7 +50,7 @@ FIGURE_KINDS = (COUNT, PERCENTAGE, MONEY, DURATION, CONTACT)
 FIGURE_SORTS = ("relevance", "date")
 DEFAULT_FIGURES_K = 20
 SEMANTIC_MIN_SCORE = 0.15  # as for passages: below this cosine a figure is unrelated to the query
-BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's defaults, as the passage index uses
+BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's defaults: figure records are a label and one sentence, all short
 # Figure records are a label and one sentence each: plain rank fusion of their two sides.  The
 # archive's passage fusion (index.fusion.DEFAULT_FUSION) was tuned on passages, not on these.
 FIGURE_FUSION = Fusion("rrf", 60)

@@ -106,13 +106,21 @@ def indexed_body(passage: Passage) -> str:
     return "\n".join([passage.section_title] * TITLE_REPEATS + [passage.text])
 
 
+BM25_K1, BM25_B = 0.9, 0.4
+
+
 class BM25(scoring.BM25F):
-    """Whoosh's BM25 (k1 1.2, b 0.75) with the IDF of the BM25 literature, log(1 + (N - n + 0.5) / (n + 0.5)).
+    """Whoosh's BM25 with the IDF of the BM25 literature, log(1 + (N - n + 0.5) / (n + 0.5)), and
+    k1 0.9, b 0.4 (Anserini's, used for the published BEIR BM25 figures) instead of Whoosh's 1.2, 0.75.
 
     Whoosh's own IDF, log(N / (n + 1)) + 1, is much flatter: a word found in half the passages
     ("central", "asia") weighs almost as much as one found in two ("deaths"), so a query's rare,
-    telling word is drowned by its common ones.
+    telling word is drowned by its common ones.  The lower b punishes long passages less; on
+    SciFact's training split it lifts hybrid nDCG@10 from 0.729 to 0.732 (scripts/tune_fusion.py).
     """
+
+    def __init__(self) -> None:
+        super().__init__(B=BM25_B, K1=BM25_K1)
 
     def idf(self, searcher: Searcher, fieldname: str, text: bytes) -> float:
         parent = searcher.get_parent()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .documents import ParsedIssue
-from .store import file_sha256, keyword_files, verify_files
+from .store import CHECKSUMMED_NAME, file_sha256, verify_files
 
 KEYWORD_OUTPUTS = "keyword"
 FIGURE_OUTPUTS = ("figures.json", "figure_vectors.npy")
@@ -89,7 +89,12 @@ def reusable_outputs(previous: Path | None, previous_manifest: dict | None, mani
     if (previous_manifest.get("code_digest") != manifest["code_digest"]
             or previous_manifest.get("checksums", {}).get("documents.json") != documents_sha256):
         return []
-    names = keyword_files(previous)
+    checksums = previous_manifest.get("checksums")
+    # The keyword files its manifest names, not those on disk: a lost segment must stop the take-over.
+    names = [name for name in checksums if name.startswith("keyword/") and CHECKSUMMED_NAME.fullmatch(name)] \
+        if isinstance(checksums, dict) else []
+    if not names:
+        return []
     if all(previous_manifest.get(key) == manifest[key] for key in ("model", "embedding_backend")):
         names += FIGURE_OUTPUTS
     return names if verify_files(previous, previous_manifest, names) else []
