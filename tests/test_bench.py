@@ -33,11 +33,14 @@ def test_bench_quick_small_reports_every_figure():
 
     small = result["scales"]["small"]
     assert small["passages"] > 0
-    for phase in ("cold", "unchanged"):
-        for stage in ("parse_per_s", "keyword_per_s", "embed_per_s"):
-            assert small["build"][phase][stage] > 0, (phase, stage)
-    assert small["build"]["cold"]["embedded"] == small["passages"]
-    assert small["build"]["unchanged"]["embedded"] == 0
+    for stage in ("parse_per_s", "keyword_per_s", "embed_per_s"):
+        assert small["build"]["cold"][stage] > 0, stage
+    assert small["build"]["cold"]["embedded"] == small["passages"] and small["build"]["cold"]["reused"] == []
+    unchanged = small["build"]["unchanged"]
+    assert unchanged["parse_per_s"] > 0 and unchanged["embed_per_s"] > 0
+    assert unchanged["embedded"] == 0 and unchanged["keyword_per_s"] is None  # the keyword index was taken over
+    assert "figures.json" in unchanged["reused"]
+    assert small["build"]["cold_over_unchanged"] > 0
     for mode in ("keyword", "semantic", "hybrid", "fts5"):
         assert 0 <= small["latency_ms"][mode]["p50"] <= small["latency_ms"][mode]["p95"]
     server = small["server"]
