@@ -325,9 +325,9 @@ class Archive:
             rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed, depth)
         if mode in ("hybrid", "semantic"):
             excluded = self._keyword.excluded(query)
-            if excluded:  # "NOT x" holds for every side, not only for the keyword one
+            if len(excluded):  # "NOT x" holds for every side, not only for the keyword one
                 allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
-                allowed[list(excluded)] = False
+                allowed[excluded] = False
             vector = self.embedder.encode([query])[0]
             rankings["semantic"] = [(o, score) for o, score in cosine_top(self._vectors, vector, depth, allowed)
                                     if score >= SEMANTIC_MIN_SCORE]

@@ -164,12 +164,20 @@ def figure_rows(corpus: Corpus) -> list[dict]:
     for passage in corpus.passages:
         issue = issues[passage.issue_id]
         for number, mention in enumerate(extract_figures(passage.text), start=1):
-            rows.append({
+            row = {
                 "id": f"{passage.id}-f{number}", "passage_id": passage.id, "issue_id": issue.id,
                 "date": issue.date.iso if issue.date else None, "countries": list(passage.countries),
                 **mention.to_json(),
-            })
+            }
+            row["terms"] = record_terms(row["label"], row["sentence"])
+            rows.append(row)
     return rows
+
+
+def record_terms(label: str, sentence: str) -> list[str]:
+    """The words figure search's BM25 reads for a record, analysed as passages are.  Stored with the
+    record at build time: analysing 100,000 records when an index opens took 15 s."""
+    return [token.text for token in ANALYZER(f"{label} {sentence}")]
 
 
 def write_figure_index(directory: Path, corpus: Corpus, model: str | None, cache_path: Path, dimension: int,
@@ -272,21 +280,21 @@ def query_number(text: str) -> float | None:
 # --- the open index -------------------------------------------------------------------------------
 
 class _BM25:
-    """Okapi BM25 over short documents, with the IDF the passage index uses (see keyword.BM25);
-    postings are numpy arrays, so a query costs a few array operations per term."""
+    """Okapi BM25 over short documents, given as their analysed terms, with the IDF the passage index
+    uses (see keyword.BM25); postings are numpy arrays, so a query costs a few array operations per term."""
 
-    def __init__(self, documents: Sequence[str]):
-        self._lengths = np.zeros(len(documents), dtype=np.float64)
-        postings: dict[str, tuple[list[int], list[int]]] = {}
-        for doc, text in enumerate(documents):
-            terms = Counter(token.text for token in ANALYZER(text))
-            self._lengths[doc] = sum(terms.values())
-            for term, count in terms.items():
-                docs, counts = postings.setdefault(term, ([], []))
-                docs.append(doc)
-                counts.append(count)
-        self._postings = {term: (np.array(docs, dtype=np.int64), np.array(counts, dtype=np.float64))
-                          for term, (docs, counts) in postings.items()}
+    def __init__(self, documents: Sequence[Sequence[str]]):
+        self._lengths = np.array([len(terms) for terms in documents], dtype=np.float64)
+        vocabulary: dict[str, int] = {}
+        term_ids = np.fromiter((vocabulary.setdefault(term, len(vocabulary)) for terms in documents for term in terms),
+                               dtype=np.int64, count=int(self._lengths.sum()))
+        doc_ids = np.repeat(np.arange(len(documents), dtype=np.int64), self._lengths.astype(np.int64))
+        # One (term, document) pair per posting, with how often the term is in the document.
+        pairs, counts = np.unique(term_ids * max(1, len(documents)) + doc_ids, return_counts=True)
+        starts = np.searchsorted(pairs // max(1, len(documents)), np.arange(len(vocabulary) + 1))
+        docs, counts = pairs % max(1, len(documents)), counts.astype(np.float64)
+        self._postings = {term: (docs[starts[i]:starts[i + 1]], counts[starts[i]:starts[i + 1]])
+                          for term, i in vocabulary.items()}
         self._average = float(self._lengths.mean()) if self._lengths.any() else 1.0
 
     def rank(self, terms: Sequence[str], allowed: np.ndarray) -> list[tuple[int, float]]:
@@ -310,13 +318,13 @@ class _BM25:
 class FigureIndex:
     """The figure records of one generation, their vectors and series, and search over them."""
 
-    def __init__(self, records: Sequence[FigureRecord], vectors: np.ndarray, series: Sequence[FigureSeries],
-                 passage_ordinals: Mapping[str, int]):
+    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[Sequence[str]], vectors: np.ndarray,
+                 series: Sequence[FigureSeries], passage_ordinals: Mapping[str, int]):
         self.records = tuple(records)
         self.series = tuple(series)
         self._vectors = vectors
         self._ordinal_of_passage = passage_ordinals
-        self._keyword = _BM25([f"{r.label} {r.sentence}" for r in self.records])
+        self._keyword = _BM25(terms)
         self._chronological = sorted(range(len(self.records)), key=self._date_key)
         self._by_passage: dict[str, list[FigureRecord]] = {}
         for record in self.records:
@@ -340,7 +348,8 @@ class FigureIndex:
         records = [_record(row, by_id[row["passage_id"]], issues) for row in rows]
         record_of = {record.id: record for record in records}
         series = [_series([record_of[i] for i in ids]) for ids in data["series"]]
-        return cls(records, vectors, series, {passage.id: o for o, passage in enumerate(passages)})
+        return cls(records, [row["terms"] for row in rows], vectors, series,
+                   {passage.id: o for o, passage in enumerate(passages)})
 
     def in_passage(self, passage_id: str) -> tuple[FigureRecord, ...]:
         """The figures of one passage, in reading order."""

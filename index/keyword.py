@@ -18,6 +18,7 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import qparser, scoring
 from whoosh import query as whoosh_query
@@ -371,14 +372,17 @@ class KeywordIndex:
             results = self._searcher.search(q, limit=limit, filter=docnums)
             return [(hit.docnum, hit.score) for hit in results]
 
-    def excluded(self, query: str) -> set[int]:
+    def excluded(self, query: str) -> np.ndarray:
         """Ordinals of the passages that the query's NOT parts rule out, so that the semantic side of
         a hybrid search can leave them out too."""
         parts = _excluded_parts(parse_query(query))
         if not parts:
-            return set()
+            return np.zeros(0, dtype=np.int64)
         with self._lock:
-            return {hit.docnum for hit in self._searcher.search(whoosh_query.Or(parts), limit=None)}
+            matched = self._fast.matches(whoosh_query.Or(parts))
+            if matched is not None:
+                return np.flatnonzero(matched)
+            return np.array(sorted(self._searcher.docs_for_query(whoosh_query.Or(parts))), dtype=np.int64)
 
     def document_share(self, term: str) -> float:
         """The share of passages whose text holds the analysed `term` (0.0 to 1.0)."""

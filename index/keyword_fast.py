@@ -31,6 +31,9 @@ class FastOrScorer:
     """Numpy BM25F over one Whoosh searcher; call under the searcher's lock (it reads postings)."""
 
     def __init__(self, searcher: Searcher):
+        from .keyword import Excluding  # the NOT of index.keyword (imports this module)
+
+        self._excluding = Excluding
         self._searcher = searcher
         self._weighting = searcher.weighting
         self._count = searcher.doc_count_all()
@@ -40,9 +43,6 @@ class FastOrScorer:
         self._lock = threading.Lock()
 
     def search(self, q: whoosh_query.Query, limit: int, allowed: Collection[int] | None) -> list[tuple[int, float]] | None:
-        from .keyword import Excluding  # the NOT of index.keyword (imports this module)
-
-        self._excluding = Excluding
         evaluated = self._evaluate(q, 1.0)
         if evaluated is None:
             return None
@@ -57,6 +57,11 @@ class FastOrScorer:
             candidates = candidates[scores[candidates] >= scores[top].min()]
         order = np.lexsort((candidates, -scores[candidates]))[:limit]  # best first, ties: lower docnum
         return [(int(d), float(scores[d])) for d in candidates[order]]
+
+    def matches(self, q: whoosh_query.Query) -> np.ndarray | None:
+        """Whether each docnum matches `q` (no scores needed), or None for a query this does not handle."""
+        evaluated = self._evaluate(q, 1.0)
+        return None if evaluated is None else evaluated[1]
 
     def _evaluate(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray] | None:
         """(scores, matched) over all docnums for `q`, its boost times `boost` applied."""

@@ -34,7 +34,8 @@ import numpy as np
 from .documents import Issue, IssueDate, Passage, Section
 from .errors import IndexUnavailable
 
-SCHEMA_VERSION = 3  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice
+SCHEMA_VERSION = 4  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
+# 4: each figure record holds its analysed terms
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
