@@ -174,10 +174,11 @@ def figure_rows(corpus: Corpus) -> list[dict]:
     return rows
 
 
-def record_terms(label: str, sentence: str) -> list[str]:
-    """The words figure search's BM25 reads for a record, analysed as passages are.  Stored with the
-    record at build time: analysing 100,000 records when an index opens took 15 s."""
-    return [token.text for token in ANALYZER(f"{label} {sentence}")]
+def record_terms(label: str, sentence: str) -> str:
+    """The words figure search's BM25 reads for a record, analysed as passages are, joined by spaces
+    (no analysed word holds one).  Stored with the record at build time: analysing 100,000 records
+    when an index opens took 15 s, and one string per record keeps the opening's memory peak low."""
+    return " ".join(token.text for token in ANALYZER(f"{label} {sentence}"))
 
 
 def write_figure_index(directory: Path, corpus: Corpus, model: str | None, cache_path: Path, dimension: int,
@@ -280,14 +281,16 @@ def query_number(text: str) -> float | None:
 # --- the open index -------------------------------------------------------------------------------
 
 class _BM25:
-    """Okapi BM25 over short documents, given as their analysed terms, with the IDF the passage index
-    uses (see keyword.BM25); postings are numpy arrays, so a query costs a few array operations per term."""
+    """Okapi BM25 over short documents, given as their analysed terms (record_terms), with the IDF the
+    passage index uses (see keyword.BM25); postings are numpy arrays, so a query costs a few array
+    operations per term."""
 
-    def __init__(self, documents: Sequence[Sequence[str]]):
-        self._lengths = np.array([len(terms) for terms in documents], dtype=np.float64)
+    def __init__(self, documents: Sequence[str]):
         vocabulary: dict[str, int] = {}
-        term_ids = np.fromiter((vocabulary.setdefault(term, len(vocabulary)) for terms in documents for term in terms),
-                               dtype=np.int64, count=int(self._lengths.sum()))
+        per_document = [np.array([vocabulary.setdefault(term, len(vocabulary)) for term in terms.split(" ") if term],
+                                 dtype=np.int64) for terms in documents]
+        self._lengths = np.array([len(ids) for ids in per_document], dtype=np.float64)
+        term_ids = np.concatenate(per_document) if per_document else np.zeros(0, dtype=np.int64)
         doc_ids = np.repeat(np.arange(len(documents), dtype=np.int64), self._lengths.astype(np.int64))
         # One (term, document) pair per posting, with how often the term is in the document.
         pairs, counts = np.unique(term_ids * max(1, len(documents)) + doc_ids, return_counts=True)
@@ -318,7 +321,7 @@ class _BM25:
 class FigureIndex:
     """The figure records of one generation, their vectors and series, and search over them."""
 
-    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[Sequence[str]], vectors: np.ndarray,
+    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[str], vectors: np.ndarray,
                  series: Sequence[FigureSeries], passage_ordinals: Mapping[str, int]):
         self.records = tuple(records)
         self.series = tuple(series)
