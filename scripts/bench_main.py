@@ -132,7 +132,7 @@ def stage_rates(report: BuildReport) -> dict:
     taken_over = any(name.startswith("keyword/") for name in report.reused)
     return {"parse_per_s": rate("parse"), "keyword_per_s": None if taken_over else rate("keyword"),
             "embed_per_s": rate("embed"), "embedded": report.embedded, "reused": report.reused,
-            "seconds": {k: round(v, 2) for k, v in seconds.items()}}
+            "seconds": {k: round(v, 3) for k, v in seconds.items()}}
 
 
 def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
@@ -147,6 +147,7 @@ def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
     cold = build(settings, show_progress=False)
     result["passages"] = cold.passages
     result["cold"] = stage_rates(cold)
+    cold_total = cold.seconds["total"]
     if synthetic:
         archive = Archive.open(settings)
         try:
@@ -155,11 +156,13 @@ def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
             archive.close()
         rate, result["cold"]["embed_sample"] = sample_rate(corpus_texts)
         result["cold"]["embed_per_s"] = rate
-        result["cold"]["seconds"]["total"] = round(cold.seconds["total"] + cold.passages / rate, 2)
+        cold_total += cold.passages / rate
+        result["cold"]["seconds"]["total"] = round(cold_total, 3)
         result["cold"]["estimated"] = True
     log("building again, nothing changed")
-    result["unchanged"] = stage_rates(build(settings, show_progress=False))
-    result["cold_over_unchanged"] = round(result["cold"]["seconds"]["total"] / result["unchanged"]["seconds"]["total"], 1)
+    unchanged = build(settings, show_progress=False)
+    result["unchanged"] = stage_rates(unchanged)
+    result["cold_over_unchanged"] = round(cold_total / unchanged.seconds["total"], 1)
     started = time.perf_counter()
     reason = index_staleness(settings)
     result["unchanged"]["if_stale_check_s"] = round(time.perf_counter() - started, 3)
@@ -344,7 +347,7 @@ def format_report(result: dict) -> str:
         row(f"build {phase}: parse /s", lambda s, p=phase: s["build"][p]["parse_per_s"])
         row(f"build {phase}: keyword index /s", lambda s, p=phase: s["build"][p]["keyword_per_s"])
         row(f"build {phase}: embed /s", lambda s, p=phase: s["build"][p]["embed_per_s"])
-        row(f"build {phase}: total s", lambda s, p=phase: s["build"][p]["seconds"]["total"])
+        row(f"build {phase}: total s", lambda s, p=phase: f"{s['build'][p]['seconds']['total']:,.2f}")
     row("build cold / unchanged (x)", lambda s: s["build"]["cold_over_unchanged"])
     row("build unchanged: --if-stale check s", lambda s: s["build"]["unchanged"]["if_stale_check_s"])
     for mode in ("keyword", "semantic", "hybrid", "fts5"):
