@@ -26,6 +26,7 @@ import os
 import uuid
 import warnings
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -138,11 +139,14 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(self.max_length)
         self._tokenizer.no_padding()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = _threads()
+        # int8 runs one text at a time (see `encode`): too little work to share between cores, so
+        # each run gets one thread and the texts are spread over _threads() runs at once instead.
+        options.intra_op_num_threads = 1 if backend == "onnx-int8" else _threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         path = exported_model(directory, identity, backend)
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._pool = ThreadPoolExecutor(_threads(), thread_name_prefix="embed") if backend == "onnx-int8" else None
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimension = int(self.encode(["dimension"]).shape[1])
 
@@ -159,13 +163,13 @@ class OnnxEmbedder:
         out = np.zeros((len(encodings), getattr(self, "dimension", 0) or 1), dtype=np.float32)
         # int8: one text per run.  Dynamic quantisation scales activations by the range of the whole
         # batch, so a text's vector would depend on the texts batched with it; alone it does not, and
-        # it is no slower here (no padding at all).
+        # it is no slower here (no padding at all).  Runs release the GIL, so threads run them at once.
         size = 1 if self.backend == "onnx-int8" else BATCH_SIZE
+        run_all = self._pool.map if self._pool and len(encodings) > 1 else map
         for start in range(0, len(order), BATCH_SIZE):
             group = order[start : start + BATCH_SIZE]
-            for first in range(0, len(group), size):
-                batch = group[first : first + size]
-                vectors = self._run([encodings[i] for i in batch])
+            batches = [group[first : first + size] for first in range(0, len(group), size)]
+            for batch, vectors in zip(batches, run_all(lambda b: self._run([encodings[i] for i in b]), batches)):
                 if out.shape[1] != vectors.shape[1]:
                     out = np.zeros((len(encodings), vectors.shape[1]), dtype=np.float32)
                 out[batch] = vectors
