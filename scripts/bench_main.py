@@ -135,14 +135,27 @@ def stage_rates(report: BuildReport) -> dict:
             "seconds": {k: round(v, 3) for k, v in seconds.items()}}
 
 
+def _clear_index(index_dir: Path, synthetic: bool) -> None:
+    """Make the next build cold: no generation to take over, no parsed files.  A synthetic scale keeps
+    its cache directory (the prefilled vectors), less the parse cache (index.store's layout)."""
+    if not synthetic or not index_dir.is_dir():
+        shutil.rmtree(index_dir, ignore_errors=True)
+        return
+    for path in index_dir.iterdir():
+        if path.is_dir() and path.name != "cache":
+            shutil.rmtree(path)
+        elif not path.is_dir():
+            path.unlink()
+    shutil.rmtree(index_dir / "cache" / "parsed", ignore_errors=True)
+
+
 def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
     """Cold build, then a build with nothing changed, then the staleness check.
 
     A synthetic scale's cold build finds its vectors in the prefilled cache, so its cold total is
     that build's plus the time to embed every passage at the rate measured on a sample."""
     result: dict = {}
-    if not synthetic:
-        shutil.rmtree(settings.index_dir, ignore_errors=True)  # cold: no index, no vector or parse cache
+    _clear_index(settings.index_dir, synthetic)
     log(f"building {settings.archive_dir} (cold)")
     cold = build(settings, show_progress=False)
     result["passages"] = cold.passages
