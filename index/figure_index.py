@@ -19,7 +19,6 @@ import json
 import math
 import re
 import sys
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -293,9 +292,10 @@ class _BM25:
         term_ids = np.concatenate(per_document) if per_document else np.zeros(0, dtype=np.int64)
         doc_ids = np.repeat(np.arange(len(documents), dtype=np.int64), self._lengths.astype(np.int64))
         # One (term, document) pair per posting, with how often the term is in the document.
-        pairs, counts = np.unique(term_ids * max(1, len(documents)) + doc_ids, return_counts=True)
-        starts = np.searchsorted(pairs // max(1, len(documents)), np.arange(len(vocabulary) + 1))
-        docs, counts = pairs % max(1, len(documents)), counts.astype(np.float64)
+        stride = max(1, len(documents))
+        pairs, counts = np.unique(term_ids * stride + doc_ids, return_counts=True)
+        starts = np.searchsorted(pairs // stride, np.arange(len(vocabulary) + 1))
+        docs, counts = pairs % stride, counts.astype(np.float64)
         self._postings = {term: (docs[starts[i]:starts[i + 1]], counts[starts[i]:starts[i + 1]])
                           for term, i in vocabulary.items()}
         self._average = float(self._lengths.mean()) if self._lengths.any() else 1.0
