@@ -24,10 +24,10 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .documents import ParsedIssue
+from .figure_index import FIGURE_VECTORS_FILE, FIGURES_FILE
 from .store import CHECKSUMMED_NAME, file_sha256, verify_files
 
-KEYWORD_OUTPUTS = "keyword"
-FIGURE_OUTPUTS = ("figures.json", "figure_vectors.npy")
+FIGURE_OUTPUTS = (FIGURES_FILE, FIGURE_VECTORS_FILE)
 
 
 @lru_cache(maxsize=1)
