@@ -19,18 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
-from .documents import COUNTRIES, Filters, Hit, Issue, Passage, Section
-from .errors import IndexUnavailable, UnknownId
-from .errors import ArchiveError, BadRequest
-from .evaluate import Report, evaluate, format_table, load_queries
-from .filtering import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUERY_WORDS, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
-from .fts5 import Fts5Baseline
-from .fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate
-from .figures import join_number_groups
-from .figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex, promote
-from .keyword import KeywordIndex, passage_terms
-from .figure_index import (
+from index.config import Settings
+from index.records import COUNTRIES, Filters, Hit, Issue, Passage, Section
+from index.errors import IndexUnavailable, UnknownId
+from index.errors import ArchiveError, BadRequest
+from index.eval.judged import Report, evaluate, format_table, load_queries
+from index.search.filters import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUERY_WORDS, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
+from index.eval.fts5 import Fts5Baseline
+from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate
+from index.figures.extract import join_number_groups
+from index.figures.figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex, promote
+from index.search.keyword import KeywordIndex, passage_terms
+from index.figures.figure_index import (
     DEFAULT_FIGURES_K,
     FIGURE_CSV_COLUMNS,
     FIGURE_KINDS,
@@ -44,22 +44,22 @@ from .figure_index import (
     parse_figure_bound,
     validate_figure_query,
 )
-from .figure_series import SERIES_KINDS, SERIES_MIN_SIMILARITY
-from .ingest import AddRefused, AddReport, Arrival
-from .ingest import add_files as _add_files
-from .snippets import Segment, paragraphs, snippet
-from .beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
-from .benchmark import embedding_rate, embedding_rates, passage_texts, prefill_vectors, synthetic_settings
-from .build import BuildReport, build_index, stale_reason, write_generation
-from .store import SCHEMA_VERSION, Store, load_vectors, read_documents, read_manifest, verify_checksums
-from .vectors import Embedder, cosine_top, embedding_backend, load_embedder, model_identity
+from index.figures.series import SERIES_KINDS, SERIES_MIN_SIMILARITY
+from index.store.add import AddRefused, AddReport, Arrival
+from index.store.add import add_files as _add_files
+from index.search.snippets import Segment, paragraphs, snippet
+from index.eval.beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
+from bench.prefill import embedding_rate, embedding_rates, passage_texts, prefill_vectors, synthetic_settings
+from index.store.build import BuildReport, build_index, stale_reason, write_generation
+from index.store.generations import SCHEMA_VERSION, Store, load_vectors, read_documents, read_manifest, verify_checksums
+from index.embed.models import Embedder, cosine_top, embedding_backend, load_embedder, model_identity
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "COUNTRIES", "MAX_K", "MAX_OFFSET", "MAX_QUERY_CHARS", "MAX_QUERY_WORDS", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
     "LiveArchive", "Related", "Segment", "Fusion", "evaluate_beir",
-    # for scripts/bench (index.benchmark)
+    # for scripts/bench (bench.prefill)
     "BuildReport", "Fts5Baseline", "embedding_backend", "embedding_rate", "embedding_rates", "passage_texts",
     "prefill_vectors", "synthetic_settings",
     "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
@@ -163,7 +163,7 @@ class LiveArchive:
 
 
 def build(settings: Settings | None = None, show_progress: bool = True) -> BuildReport:
-    """Build a new index generation from the archive and switch to it (see index.build)."""
+    """Build a new index generation from the archive and switch to it (see index.store.build)."""
     return build_index(settings or Settings.from_env(), show_progress)
 
 
@@ -384,7 +384,7 @@ class Archive:
 
     def search_figures(self, query: FigureQuery) -> FigureResult:
         """The figure mentions `query` asks for, and the series they are points of (see
-        index.figure_index and index.figure_series); BadRequest for a parameter out of range."""
+        index.figures.figure_index and index.figures.series); BadRequest for a parameter out of range."""
         query = validate_figure_query(query)
         return self.figure_index.search(query, lambda text: self.embedder.encode([text])[0], FIGURE_FUSION)
 
@@ -479,5 +479,5 @@ def evaluate_beir(directory: Path, split: str = "train", k: int = 10, settings: 
 
 def add_files(paths: list[Path], force: bool = False, settings: Settings | None = None,
               show_progress: bool = False) -> AddReport:
-    """Copy newsletter issue files into the archive and update the index, all or nothing (see index.ingest)."""
+    """Copy newsletter issue files into the archive and update the index, all or nothing (see index.store.add)."""
     return _add_files(settings or Settings.from_env(), paths, force, show_progress)

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .figures import COUNT, MONEY, PERCENTAGE
-from .keyword import ANALYZER
+from index.figures.extract import COUNT, MONEY, PERCENTAGE
+from index.search.keyword import ANALYZER
 
 SERIES_KINDS = (COUNT, PERCENTAGE, MONEY)
 SERIES_MIN_SIMILARITY = 0.7

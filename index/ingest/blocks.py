@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import dates
-from .countries import countries_in, is_country_name
+from index.ingest import dates
+from index.ingest.countries import countries_in, is_country_name
 
 
 @dataclass(frozen=True)

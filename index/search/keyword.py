@@ -37,10 +37,10 @@ from whoosh.lang.porter import stem
 from whoosh.matching import AndNotMatcher, Matcher
 from whoosh.searching import SearchContext, Searcher
 
-from .documents import Passage
-from .errors import IndexUnavailable
-from .figures import NUMBER_GROUPS, join_number_groups
-from .keyword_fast import FastOrScorer
+from index.records import Passage
+from index.errors import IndexUnavailable
+from index.figures.extract import NUMBER_GROUPS, join_number_groups
+from index.search.numpy_scorer import FastOrScorer
 
 # BM25F: the story title is weighted twice the text by counting its words twice in one field, so
 # that the weight applies to term frequency before BM25's saturation and length normalisation, as in
@@ -325,7 +325,7 @@ class KeywordIndex:
     def __init__(self, searcher: Searcher) -> None:
         self._searcher = searcher
         self._lock = threading.Lock()
-        self._fast = FastOrScorer(searcher)  # queries scored with numpy, Whoosh's scores (index.keyword_fast)
+        self._fast = FastOrScorer(searcher)  # queries scored with numpy, Whoosh's scores (index.search.numpy_scorer)
 
     @classmethod
     def open(cls, directory: Path) -> KeywordIndex:

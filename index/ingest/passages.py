@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable
 
-from .sections import Paragraph
+from index.ingest.stories import Paragraph
 
 MIN_WORDS = 60
 MAX_WORDS = 200
@@ -30,7 +30,7 @@ def _tokenizer():
     """The packaged model's tokenizer (a fast Rust tokenizer: no torch, milliseconds to load)."""
     from tokenizers import Tokenizer
 
-    from .config import default_model
+    from index.config import default_model
 
     tokenizer = Tokenizer.from_file(f"{default_model()}/tokenizer.json")
     tokenizer.no_truncation()

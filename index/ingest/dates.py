@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from .documents import IssueDate
+from index.records import IssueDate
 
 MONTHS = {
     name: number

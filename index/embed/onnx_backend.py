@@ -1,10 +1,10 @@
 """The embedding model on ONNX Runtime: the same sentence-transformers model, exported locally.
 
-Backends (ARCHIVE_EMBEDDING_BACKEND, see index.vectors.embedding_backend):
+Backends (ARCHIVE_EMBEDDING_BACKEND, see index.embed.models.embedding_backend):
 - "onnx-int8" (the default): the model exported to ONNX from its own directory with torch.onnx, then
   its MatMul weights quantised to int8 (ONNX Runtime dynamic quantisation, per channel).
 - "onnx": the same export, float32.
-- "torch": sentence-transformers on PyTorch, float32 (index.vectors.Embedder).
+- "torch": sentence-transformers on PyTorch, float32 (index.embed.models.Embedder).
 
 Nothing is downloaded: the export is made from the model directory (the packaged all-MiniLM-L6-v2,
 or ARCHIVE_MODEL when it is a directory) the first time it is needed, and kept outside the
@@ -152,7 +152,7 @@ class OnnxEmbedder:
 
     @property
     def model_id(self) -> str:
-        from .vectors import model_id
+        from index.embed.models import model_id
 
         return model_id(self.name)
 

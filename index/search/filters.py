@@ -14,8 +14,8 @@ from datetime import date
 
 import numpy as np
 
-from .documents import COUNTRIES, Filters, Issue, Passage
-from .errors import BadRequest
+from index.records import COUNTRIES, Filters, Issue, Passage
+from index.errors import BadRequest
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
@@ -23,7 +23,7 @@ MAX_OFFSET = 1000
 MAX_QUERY_CHARS = 1000
 # What a query may ask of the keyword index.  MAX_QUERY_CHARS alone lets through ~500 one-letter
 # words (1000 term matchers over two fields); real queries are a few words, a pasted paragraph ~150.
-# (Brackets nested too deep for the parser are read as plain words: see index.keyword.MAX_NESTING.)
+# (Brackets nested too deep for the parser are read as plain words: see index.search.keyword.MAX_NESTING.)
 MAX_QUERY_WORDS = 200
 _WORD = re.compile(r"\w+")
 

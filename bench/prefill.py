@@ -5,7 +5,7 @@ index.facade like every other script.
 
 A synthetic archive's vectors are not computed by running the model on every passage (100,000
 passages would take hours here): every distinct sentence is embedded once and a passage's (or
-figure's) vector is the normalised mean of its sentences' (index.synthetic.approximate_vectors).
+figure's) vector is the normalised mean of its sentences' (bench.synthetic.approximate_vectors).
 Latency and memory do not depend on the vectors' values.
 """
 
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .build import BuildReport, read_archive
-from .config import Settings
-from .figure_index import embedding_text, figure_rows
-from .store import corpus_fingerprint
-from .synthetic import GENERATOR_VERSION, approximate_vectors, write_synthetic_archive
-from .vectors import Embedder, VectorCache, embedding_backend, load_embedder, model_identity
+from index.store.build import BuildReport, read_archive
+from index.config import Settings
+from index.figures.figure_index import embedding_text, figure_rows
+from index.store.generations import corpus_fingerprint
+from bench.synthetic import GENERATOR_VERSION, approximate_vectors, write_synthetic_archive
+from index.embed.models import Embedder, VectorCache, embedding_backend, load_embedder, model_identity
 
 Log = Callable[[str], None]
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from .store import Corpus
+from index.store.generations import Corpus
 
 GENERATOR_VERSION = 1
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])")

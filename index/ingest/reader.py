@@ -11,15 +11,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from . import dates
-from .catalog import Catalog, CatalogEntry
-from .countries import countries_in
-from .documents import COUNTRIES, Issue, IssueDate, ParsedIssue, Passage, Section
-from .errors import ArchiveError
-from .parsing import read_blocks
-from .passages import size_passages
-from .pdf import PdfUnreadable, pdf_text
-from .sections import DraftSection, group_sections
+from index.ingest import dates
+from index.ingest.catalog import Catalog, CatalogEntry
+from index.ingest.countries import countries_in
+from index.records import COUNTRIES, Issue, IssueDate, ParsedIssue, Passage, Section
+from index.errors import ArchiveError
+from index.ingest.blocks import read_blocks
+from index.ingest.passages import size_passages
+from index.ingest.pdf import PdfUnreadable, pdf_text
+from index.ingest.stories import DraftSection, group_sections
 
 ISSUE_SUFFIXES = (".txt", ".md", ".pdf")
 # The largest file read.  A newsletter issue's text is ~50 KB and its PDF a few MB; anything far

@@ -10,7 +10,7 @@
         figures.json               figure mentions with their passage and issue, and their series
         figure_vectors.npy         figure vectors ("label: sentence"), row i = figure i
       cache/vectors.sqlite         passage and figure vectors by model and text, shared by builds
-      cache/parsed/                parsed files by name, content, catalog entry and code (index.reuse)
+      cache/parsed/                parsed files by name, content, catalog entry and code (index.store.reuse)
 
 A build writes a new generation under a temporary name and renames it when complete; only then is
 CURRENT switched.  A failed or interrupted build leaves CURRENT, and so the served index, untouched.
@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .documents import Issue, IssueDate, Passage, Section
-from .errors import IndexUnavailable
+from index.records import Issue, IssueDate, Passage, Section
+from index.errors import IndexUnavailable
 
 SCHEMA_VERSION = 4  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
 # 4: each figure record holds its analysed terms

@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .documents import Issue, Passage, Section
-from .errors import BadRequest
-from .passages import size_passages
-from .sections import Paragraph
-from .store import Corpus
+from index.records import Issue, Passage, Section
+from index.errors import BadRequest
+from index.ingest.passages import size_passages
+from index.ingest.stories import Paragraph
+from index.store.generations import Corpus
 
 RUN_DEPTH = 100  # documents per query in a run: enough for Recall@100
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import default_model
-from .errors import ArchiveError
+from index.config import default_model
+from index.errors import ArchiveError
 
 BATCH_SIZE = 32
 
@@ -31,7 +31,7 @@ def model_name(model: str | None) -> str:
 
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
-# How the model is run (see index.onnx_embedder): ONNX Runtime with int8 weights by default, or
+# How the model is run (see index.embed.onnx_backend): ONNX Runtime with int8 weights by default, or
 # sentence-transformers on PyTorch ("torch", float32).  Recorded in the manifest and in the cache keys.
 BACKENDS = ("onnx-int8", "onnx", "torch")
 DEFAULT_BACKEND = "onnx-int8"
@@ -121,14 +121,14 @@ _embedders_lock = threading.Lock()
 def load_embedder(model: str | None = None) -> Embedder:
     """The process-wide embedder for `model` (None: the packaged default) on the configured backend
     (see embedding_backend), loaded once even when several threads ask for it at the same time.
-    An ONNX backend's embedder has the same attributes and `encode` (index.onnx_embedder.OnnxEmbedder)."""
+    An ONNX backend's embedder has the same attributes and `encode` (index.embed.onnx_backend.OnnxEmbedder)."""
     backend = embedding_backend(model)
     with _embedders_lock:
         if (model, backend) not in _embedders:
             if backend == "torch":
                 _embedders[model, backend] = Embedder(model)
             else:
-                from .onnx_embedder import OnnxEmbedder
+                from index.embed.onnx_backend import OnnxEmbedder
 
                 name = model_name(model)
                 _embedders[model, backend] = OnnxEmbedder(name, model_files_identity(Path(name)), backend)

@@ -11,7 +11,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
-from index.documents import Passage
+from index.records import Passage
 from index.errors import BadRequest, IndexUnavailable
 
 # unicode61 splits on everything that is not a letter or a digit; `_` is a separator there too.

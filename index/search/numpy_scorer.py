@@ -7,7 +7,7 @@ passages at once, as dense arrays of scores and matches: Term (each term's posti
 frequencies, read from Whoosh once and kept in a bounded cache; field lengths once per index) scored
 by BM25F with the searcher's own IDF, average field lengths, byte-coded field lengths, K1, B and
 boosts; Or sums the scores of what matches any part, And of what matches every part (as Whoosh's
-union and intersection matchers do); Excluding (index.keyword's NOT) removes what its second part
+union and intersection matchers do); Excluding (index.search.keyword's NOT) removes what its second part
 matches.  Any other node (a phrase, say) is scored by Whoosh's own matcher, over its matches only.
 Ties go to the lower docnum, as in Whoosh.  The scores equal those Whoosh gives every matching
 passage; Whoosh's top-N collection with a limit can miss passages whose score ties or nears the
@@ -31,7 +31,7 @@ class FastOrScorer:
     """Numpy BM25F over one Whoosh searcher; call under the searcher's lock (it reads postings)."""
 
     def __init__(self, searcher: Searcher):
-        from .keyword import Excluding  # the NOT of index.keyword (imports this module)
+        from index.search.keyword import Excluding  # the NOT of index.search.keyword (imports this module)
 
         self._excluding = Excluding
         self._searcher = searcher

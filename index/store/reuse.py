@@ -1,6 +1,6 @@
 """What a build may take from earlier builds instead of computing it again.
 
-Vectors come from the content-keyed vector cache (index.vectors).  Besides them:
+Vectors come from the content-keyed vector cache (index.embed.models).  Besides them:
 
 - a parsed file, from the parse cache: keyed by the file's name and bytes, its catalog entry and
   the code, so editing a file, its catalog entry or the parser parses it again;
@@ -22,10 +22,10 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
-from .catalog import Catalog
-from .documents import ParsedIssue
-from .figure_index import FIGURE_VECTORS_FILE, FIGURES_FILE
-from .store import CHECKSUMMED_NAME, file_sha256, verify_files
+from index.ingest.catalog import Catalog
+from index.records import ParsedIssue
+from index.figures.figure_index import FIGURE_VECTORS_FILE, FIGURES_FILE
+from index.store.generations import CHECKSUMMED_NAME, file_sha256, verify_files
 
 FIGURE_OUTPUTS = (FIGURES_FILE, FIGURE_VECTORS_FILE)
 

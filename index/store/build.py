@@ -14,16 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .catalog import CATALOG_NAME, Catalog, load_catalog
-from .config import Settings
-from .documents import ParsedIssue
-from .errors import ArchiveError
-from .figure_index import FIGURES_FILE, write_figure_index
-from .keyword import build_keyword_index
-from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
-from .reuse import ParseCache, code_digest, reusable_outputs, take_over
-from .store import Corpus, Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
-from .vectors import VectorCache, embed_with_cache, embedding_backend, model_id
+from index.ingest.catalog import CATALOG_NAME, Catalog, load_catalog
+from index.config import Settings
+from index.records import ParsedIssue
+from index.errors import ArchiveError
+from index.figures.figure_index import FIGURES_FILE, write_figure_index
+from index.search.keyword import build_keyword_index
+from index.ingest.reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
+from index.store.reuse import ParseCache, code_digest, reusable_outputs, take_over
+from index.store.generations import Corpus, Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
+from index.embed.models import VectorCache, embed_with_cache, embedding_backend, model_id
 
 
 @dataclass
@@ -143,11 +143,11 @@ def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: 
                      report: BuildReport, show_progress: bool, with_figures: bool = True) -> Path:
     """Index `corpus` (documents, vectors, keyword index, and unless told not to, figures) into a new
     generation of `store` and switch to it.  The keyword and figure indexes are taken over from the
-    served generation where index.reuse allows.  Anything that fails or is interrupted leaves no
+    served generation where index.store.reuse allows.  Anything that fails or is interrupted leaves no
     trace and the served generation as it was."""
     manifest = {**manifest, "code_digest": code_digest(), "model": model_id(model),
                 "model_config": model,  # None: the packaged default
-                "embedding_backend": embedding_backend(model)}  # how the vectors were computed (index.vectors)
+                "embedding_backend": embedding_backend(model)}  # how the vectors were computed (index.embed.models)
     building = store.new_generation()
     try:
         write_documents(building / "documents.json", corpus)

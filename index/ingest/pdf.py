@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from . import dates
+from index.ingest import dates
 
 if TYPE_CHECKING:
     from pypdf import PageObject

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .keyword import ANALYZER, query_terms
+from index.search.keyword import ANALYZER, query_terms
 
 SNIPPET_CHARS = 320
 

@@ -15,14 +15,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import BuildReport, build_index, stale_reason
-from .catalog import Catalog, load_catalog
-from .config import Settings
-from .documents import ParsedIssue
-from .errors import ArchiveError
-from .figures import numbers_in
-from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
-from .store import file_sha256
+from index.store.build import BuildReport, build_index, stale_reason
+from index.ingest.catalog import Catalog, load_catalog
+from index.config import Settings
+from index.records import ParsedIssue
+from index.errors import ArchiveError
+from index.figures.extract import numbers_in
+from index.ingest.reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
+from index.store.generations import file_sha256
 
 NEW, REPLACES, IDENTICAL = "new", "replaces", "identical"
 
@@ -45,7 +45,7 @@ class Arrival:
     parsed: ParsedIssue | None
 
     def figures(self) -> dict[str, int]:
-        """For each passage id, how many numbers it holds (`index.figures.numbers_in`)."""
+        """For each passage id, how many numbers it holds (`index.figures.extract.numbers_in`)."""
         passages = self.parsed.passages if self.parsed else ()
         return {passage.id: len(numbers_in(passage.text)) for passage in passages}
 

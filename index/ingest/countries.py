@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .documents import COUNTRIES
+from index.records import COUNTRIES
 
 # Names, adjectives and places that stand for a country in the newsletter.  A regional name such as
 # "Almaty Process" counts for Kazakhstan too: it is named after the city and hosted there.

@@ -1,9 +1,9 @@
 """Figures for journalists: every figure mention of the archive as a record, found by what it counts.
 
-At build time each passage's figure mentions (`index.figures.extract_figures`) become records with
+At build time each passage's figure mentions (`index.figures.extract.extract_figures`) become records with
 their passage, newsletter issue, date and countries; each record gets a vector of "label: sentence"
 (through the same content-keyed cache as passage vectors), and the records that report one quantity
-in several issues are grouped into series (`index.figure_series`).  All of it is written into the
+in several issues are grouped into series (`index.figures.series`).  All of it is written into the
 generation (FIGURES_FILE, FIGURE_VECTORS_FILE), so opening an index never re-extracts or re-embeds.
 
 Figure search reads a query as passage search does: BM25 over each record's label and sentence
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .documents import Issue, Passage
-from .errors import BadRequest, IndexUnavailable
-from .figure_series import SeriesCandidate, group_series
-from .figures import (
+from index.records import Issue, Passage
+from index.errors import BadRequest, IndexUnavailable
+from index.figures.series import SeriesCandidate, group_series
+from index.figures.extract import (
     CONTACT,
     COUNT,
     DURATION,
@@ -37,11 +37,11 @@ from .figures import (
     extract_figures,
     join_number_groups,
 )
-from .filtering import MAX_QUERY_CHARS, parse_filter_date, validate_k
-from .fusion import Fused, Fusion
-from .keyword import ANALYZER, query_terms
-from .store import Corpus
-from .vectors import VectorCache, cosine_top, embed_with_cache
+from index.search.filters import MAX_QUERY_CHARS, parse_filter_date, validate_k
+from index.search.fusion import Fused, Fusion
+from index.search.keyword import ANALYZER, query_terms
+from index.store.generations import Corpus
+from index.embed.models import VectorCache, cosine_top, embed_with_cache
 
 FIGURES_FILE = "figures.json"
 FIGURE_VECTORS_FILE = "figure_vectors.npy"
@@ -51,7 +51,7 @@ DEFAULT_FIGURES_K = 20
 SEMANTIC_MIN_SCORE = 0.15  # as for passages: below this cosine a figure is unrelated to the query
 BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's defaults: figure records are a label and one sentence, all short
 # Figure records are a label and one sentence each: plain rank fusion of their two sides.  The
-# archive's passage fusion (index.fusion.DEFAULT_FUSION) was tuned on passages, not on these.
+# archive's passage fusion (index.search.fusion.DEFAULT_FUSION) was tuned on passages, not on these.
 FIGURE_FUSION = Fusion("rrf", 60)
 FIGURE_FOUND_BY = "figure"  # found_by key of a passage holding the figure a number query names
 
