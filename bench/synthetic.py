@@ -2,7 +2,7 @@
 
 How an archive of about N passages is made, deterministically (seeded):
 
-1. The real archive is parsed as a build parses it.  Its story passages (not the recurring
+1. The real archive is read as its index holds it (its IssueViews).  Its story passages (not the recurring
    boilerplate) are cut into sentences (at `.`, `!` or `?` followed by a capital letter or quote)
    into one pool; paragraph breaks inside passages are kept as the passages' shape.
 2. Issue after issue is written until the passages of the real issues used as templates add up to N:
@@ -23,23 +23,23 @@ out close to N, not exactly N.
 from __future__ import annotations
 
 import random
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from index.store.generations import Corpus
+from index.facade import Archive, IssueView, Settings, build, index_staleness
+from index.text.sentences import split_sentences
 
 GENERATOR_VERSION = 1
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\u201c\"(])")
 FIRST_DAY = date(2000, 1, 1)
 SPAN_DAYS = 30 * 365
 
 
 def sentences(text: str) -> list[str]:
     """`text` cut into sentences (the split the synthetic archive and its vectors use)."""
-    return [s.strip() for s in _SENTENCE_END.split(" ".join(text.split())) if s.strip()]
+    return [s.strip() for s in split_sentences(" ".join(text.split())) if s.strip()]
 
 
 @dataclass(frozen=True)
@@ -49,16 +49,17 @@ class _SectionShape:
     boilerplate: tuple[str, ...]  # recurring paragraphs, copied verbatim
 
 
-def _shapes(corpus: Corpus) -> tuple[list[str], list[list[_SectionShape]], int]:
-    """The sentence pool, each real issue's sections as shapes, and passages per issue on average."""
+def _shapes(real: Sequence[IssueView]) -> tuple[list[str], list[list[_SectionShape]], int]:
+    """The sentence pool, each real issue's sections as shapes, and its number of passages."""
     pool: list[str] = []
     by_section: dict[str, list] = {}
-    for passage in corpus.passages:
-        by_section.setdefault(passage.section_id, []).append(passage)
+    for view in real:
+        for passage in view.passages:
+            by_section.setdefault(passage.section_id, []).append(passage)
     issues: list[list[_SectionShape]] = []
-    for issue in corpus.issues:
+    for view in real:
         shapes = []
-        for section in (s for s in corpus.sections if s.issue_id == issue.id):
+        for section in view.sections:
             story, boilerplate = [], []
             for passage in by_section.get(section.id, []):
                 if passage.recurring:
@@ -76,17 +77,17 @@ def _shapes(corpus: Corpus) -> tuple[list[str], list[list[_SectionShape]], int]:
                 shapes.append(_SectionShape(section.title, tuple(story), tuple(boilerplate)))
         if shapes:
             issues.append(shapes)
-    return pool, issues, len(corpus.passages)
+    return pool, issues, sum(len(view.passages) for view in real)
 
 
 def header(number: int, day: date) -> str:
     return f"IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE {number}, {day:%d/%m/%Y}"
 
 
-def write_synthetic_archive(corpus: Corpus, target: Path, passages: int, seed: int = 0) -> int:
-    """Write issues made from `corpus` (see the module's docstring) into the empty or missing directory
-    `target` until about `passages` passages; returns the number of issue files written."""
-    pool, templates, real_passages = _shapes(corpus)
+def write_synthetic_archive(real: Sequence[IssueView], target: Path, passages: int, seed: int = 0) -> int:
+    """Write issues made from the `real` ones (see the module's docstring) into the empty or missing
+    directory `target` until about `passages` passages; returns the number of issue files written."""
+    pool, templates, real_passages = _shapes(real)
     if not pool or not templates:
         raise ValueError("the source corpus has no story text to recombine")
     all_sections = [section for issue in templates for section in issue]
@@ -120,11 +121,6 @@ def write_synthetic_archive(corpus: Corpus, target: Path, passages: int, seed: i
     return made
 
 
-def sentence_pool(corpus: Corpus) -> list[str]:
-    """The distinct sentences of `corpus`' story passages, in order of first appearance."""
-    return list(dict.fromkeys(_shapes(corpus)[0]))
-
-
 def approximate_vectors(texts: Sequence[str], embed, dimension: int, batch: int = 256):
     """Vectors for `texts` made without embedding each text: every distinct sentence (see `sentences`)
     of all the texts is embedded once by `embed(list_of_str) -> matrix`, and a text's vector is the
@@ -142,3 +138,29 @@ def approximate_vectors(texts: Sequence[str], embed, dimension: int, batch: int 
         mean = vectors[[index[s] for s in found]].mean(axis=0)
         out[row] = mean / max(float(np.linalg.norm(mean)), 1e-12)
     return out, len(distinct)
+
+
+def real_archive(settings: Settings) -> Archive:
+    """The real archive `settings` names, opened from an index of its own under the benchmark's cache
+    (built when missing or stale), so the served index is never touched."""
+    real = replace(settings, index_dir=settings.cache_dir / "bench" / "real-index")
+    if index_staleness(real) is not None:
+        build(real, show_progress=False)
+    return Archive.open(real)
+
+
+def synthetic_settings(settings: Settings, name: str, passages: int, log: Callable[[str], None]) -> Settings:
+    """Settings of the synthetic archive `name` (written on first use, from the real archive that
+    `settings` names) and its index directory."""
+    real = real_archive(settings)
+    try:
+        root = settings.cache_dir / "bench" / f"{name}-g{GENERATOR_VERSION}-{real.manifest['fingerprint'][:12]}"
+        archive = root / "archive"
+        if not (root / "archive.done").exists():
+            shutil.rmtree(archive, ignore_errors=True)
+            log(f"{name}: writing a synthetic archive of about {passages} passages into {archive}")
+            files = write_synthetic_archive(real.issues(), archive, passages)
+            (root / "archive.done").write_text(f"{files} issues\n", encoding="utf-8")
+    finally:
+        real.close()
+    return replace(settings, archive_dir=archive, index_dir=root / "index")

@@ -4,74 +4,90 @@
     result = archive.search("RING training", mode="hybrid", k=10, filters=Filters(countries=("Uzbekistan",)))
     archive.similar(passage_id)               # related passages from other newsletter issues
     archive.issues(); archive.issue(issue_id); archive.passage(passage_id)
+    archive.search_figures(FigureQuery("victims of trafficking"))
+    build(settings); add_files([path]); index_staleness(settings)
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from index.config import Settings
-from index.records import COUNTRIES, Filters, Hit, Issue, Passage, Section
-from index.errors import IndexUnavailable, UnknownId
-from index.errors import ArchiveError, BadRequest
-from index.eval.judged import Report, evaluate, format_table, load_queries
-from index.search.filters import MAX_K, MAX_OFFSET, MAX_QUERY_CHARS, MAX_QUERY_WORDS, MODES, FilterMasks, allowed_ordinals, parse_filter_date, validate_k, validate_search
-from index.eval.fts5 import Fts5Baseline
-from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate
-from index.figures.extract import join_number_groups
-from index.figures.figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex, promote
-from index.search.keyword import KeywordIndex, passage_terms
-from index.figures.figure_index import (
+from index.embed.models import load_embedder
+from index.embed.protocol import Embedder
+from index.errors import ArchiveError, BadRequest, IndexUnavailable, UnknownId
+from index.figures.figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex
+from index.figures.records import (
     DEFAULT_FIGURES_K,
-    FIGURE_CSV_COLUMNS,
     FIGURE_KINDS,
     FIGURE_SORTS,
     FigureQuery,
     FigureRecord,
     FigureResult,
     FigureSeries,
-    figure_csv_rows,
-    format_value,
     parse_figure_bound,
     validate_figure_query,
 )
 from index.figures.series import SERIES_KINDS, SERIES_MIN_SIMILARITY
+from index.records import COUNTRIES, Filters, Hit, Issue, Passage, Section
+from index.search.facets import count_facets
+from index.search.filters import (
+    MAX_K,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    MAX_QUERY_WORDS,
+    MODES,
+    FilterMasks,
+    allowed_ordinals,
+    parse_filter_date,
+    validate_k,
+    validate_search,
+)
+from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate, promote
+from index.search.keyword import KeywordIndex
+from index.search.related import Related, nearest_distinct, shared_countries, shared_terms
+from index.search.semantic import semantic_ranking
+from index.search.snippets import Segment, paragraphs, snippet
 from index.store.add import AddRefused, AddReport, Arrival
 from index.store.add import add_files as _add_files
-from index.search.snippets import Segment, paragraphs, snippet
-from index.eval.beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
-from bench.prefill import embedding_rate, embedding_rates, passage_texts, prefill_vectors, synthetic_settings
-from index.store.build import BuildReport, build_index, stale_reason, write_generation
-from index.store.generations import SCHEMA_VERSION, Store, load_vectors, read_documents, read_manifest, verify_checksums
-from index.embed.models import Embedder, cosine_top, embedding_backend, load_embedder, model_identity
+from index.store.build import BuildReport, build_index, stale_reason
+from index.store.generations import Store, load_vectors, read_documents, read_manifest, verify_checksums
+from index.text.numbers import join_number_groups
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "COUNTRIES", "MAX_K", "MAX_OFFSET", "MAX_QUERY_CHARS", "MAX_QUERY_WORDS", "MODES", "Archive", "ArchiveError", "BadRequest", "Filters", "Hit", "IndexUnavailable", "IssueView",
-    "LiveArchive", "Related", "Segment", "Fusion", "evaluate_beir",
-    # for scripts/bench (bench.prefill)
-    "BuildReport", "Fts5Baseline", "embedding_backend", "embedding_rate", "embedding_rates", "passage_texts",
-    "prefill_vectors", "synthetic_settings",
-    "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
-    "AddRefused", "AddReport", "Arrival", "add_files",
-    "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",
-    "FigureResult", "FigureSeries", "figure_csv_rows", "format_value", "parse_figure_bound", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
+    "Archive", "LiveArchive", "Settings", "build", "add_files", "index_staleness", "embedder_for",
+    "SearchResult", "IssueView", "Related", "Filters", "Hit", "LIMITS",
+    "FigureQuery", "FigureResult", "FigureRecord", "FigureSeries", "parse_filter_date", "parse_figure_bound",
+    "ArchiveError", "BadRequest", "UnknownId", "IndexUnavailable", "AddRefused", "Arrival",
 ]
 
-SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match
-NEAR_DUPLICATE = 0.95  # cosine above which two passages are the same text, for "similar"
-KEY_TERMS = 6  # shared words shown as a reason two passages are related
-KEY_TERM_MAX_SHARE = 0.2  # a word in more than this share of passages is too common to be a reason
+
+@dataclass(frozen=True)
+class Limits:
+    """What searches accept and offer, for the web app's forms and OpenAPI document and the CLI."""
+
+    modes: tuple[str, ...] = MODES
+    max_k: int = MAX_K
+    max_offset: int = MAX_OFFSET
+    max_query_chars: int = MAX_QUERY_CHARS
+    max_query_words: int = MAX_QUERY_WORDS
+    countries: tuple[str, ...] = COUNTRIES
+    figure_kinds: tuple[str, ...] = FIGURE_KINDS
+    figure_sorts: tuple[str, ...] = FIGURE_SORTS
+    default_figures_k: int = DEFAULT_FIGURES_K
+    series_kinds: tuple[str, ...] = SERIES_KINDS
+    series_min_similarity: float = SERIES_MIN_SIMILARITY
+
+
+LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -162,34 +178,6 @@ class LiveArchive:
             self._refused = name
 
 
-def build(settings: Settings | None = None, show_progress: bool = True) -> BuildReport:
-    """Build a new index generation from the archive and switch to it (see index.store.build)."""
-    return build_index(settings or Settings.from_env(), show_progress)
-
-
-def index_staleness(settings: Settings | None = None) -> str | None:
-    """Why the index must be (re)built, or None when it matches the archive and this code."""
-    return stale_reason(settings or Settings.from_env())
-
-
-@dataclass(frozen=True)
-class Related:
-    """A related passage and the reasons it is related, for a reader to judge."""
-
-    hit: Hit
-    similarity: float
-    shared_countries: tuple[str, ...]
-    shared_figures: tuple[str, ...]
-    shared_terms: tuple[str, ...]
-
-    def to_json(self) -> dict:
-        return {**self.hit.to_json(), "why": {
-            "similarity": round(self.similarity, 4),
-            "shared_countries": list(self.shared_countries),
-            "shared_figures": list(self.shared_figures),
-            "shared_terms": list(self.shared_terms),
-        }}
-
 
 class Archive:
     """An opened index generation: search, similar passages, issues.  Safe to share between threads."""
@@ -226,7 +214,7 @@ class Archive:
     def warm_model(self) -> None:
         """Load the embedding model now (e.g. in a background thread at start-up) rather than on the
         first semantic query; IndexUnavailable if it does not match the index."""
-        self.embedder
+        self.embedder  # noqa: B018 - loading (and checking) is the point
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Archive:
@@ -255,7 +243,7 @@ class Archive:
 
     @property
     def embedder(self) -> Embedder:
-        embedder = load_embedder(self.settings.model)
+        embedder = load_embedder(self.settings.embedding)
         if embedder.model_id != self.manifest["model"] or embedder.dimension != self.manifest["dimension"]:
             raise IndexUnavailable(f"the index was built with {self.manifest['model']} "
                                    f"({self.manifest['dimension']} dimensions), the configured model is "
@@ -295,13 +283,14 @@ class Archive:
                filters: Filters = Filters()) -> SearchResult:
         """Ranked passages for `query`.  BadRequest for a mode, k, offset or query out of range."""
         query, filters = validate_search(query, mode, k, offset, filters)
-        unknown = [i for i in filters.issue_ids + filters.exclude_issue_ids if i not in self._issues]
-        if unknown:
-            raise BadRequest(f"no newsletter issue with id {unknown[0][:100]!r}")
+        for name, issue_ids in (("issue", filters.issue_ids), ("exclude_issue", filters.exclude_issue_ids)):
+            unknown = [i for i in issue_ids if i not in self._issues]
+            if unknown:  # the caller's mistake, not an empty result
+                raise BadRequest(f"{name}: no newsletter issue with id {unknown[0][:100]!r}")
         fused = self.rank(query, mode, max(self.fusion.depth, offset + k), filters)
         page = fused[offset : offset + k]
         return SearchResult(query, mode, tuple(self._hit(f.ordinal, f.score, f.found_by) for f in page),
-                            len(fused), offset, self._facets(f.ordinal for f in fused))
+                            len(fused), offset, count_facets((f.ordinal for f in fused), self._passages, self._issues))
 
     def rank(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> list[Fused]:
         """Every passage the mode finds for `query` among the first `depth` of each side, best first;
@@ -329,8 +318,7 @@ class Archive:
                 allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
                 allowed[excluded] = False
             vector = self.embedder.encode([query])[0]
-            rankings["semantic"] = [(o, score) for o, score in cosine_top(self._vectors, vector, depth, allowed)
-                                    if score >= SEMANTIC_MIN_SCORE]
+            rankings["semantic"] = semantic_ranking(self._vectors, vector, depth, allowed)
         return rankings
 
     def similar(self, passage_id: str, k: int = 10) -> list[Related]:
@@ -340,14 +328,7 @@ class Archive:
         source = self._ordinal_of(passage_id)
         issue_id = self._passages[source].issue_id
         allowed = self._masks.story_text_outside(issue_id)
-        chosen: list[tuple[int, float]] = []
-        for ordinal, score in cosine_top(self._vectors, self._vectors[source], len(self._passages), allowed):
-            if score >= NEAR_DUPLICATE or any(
-                    float(self._vectors[ordinal] @ self._vectors[o]) >= NEAR_DUPLICATE for o, _ in chosen):
-                continue
-            chosen.append((ordinal, score))
-            if len(chosen) == k:
-                break
+        chosen = nearest_distinct(self._vectors, source, allowed, k)
         return [self._related(source, o, score, rank) for rank, (o, score) in enumerate(chosen, start=1)]
 
     def _shared_figures(self, mine: Passage, theirs: Passage) -> tuple[str, ...]:
@@ -360,25 +341,8 @@ class Archive:
     def _related(self, source: int, ordinal: int, similarity: float, rank: int) -> Related:
         """Why `ordinal` is related to `source`: what they share besides the vector similarity."""
         mine, theirs = self._passages[source], self._passages[ordinal]
-        countries = tuple(c for c in mine.countries if c in theirs.countries)
-        figures = self._shared_figures(mine, theirs)
-        words = passage_terms(mine.text)
-        shared = [t for t in words.keys() & passage_terms(theirs.text).keys()
-                  if t.isalpha() and len(t) >= 4 and self._keyword.document_share(t) <= KEY_TERM_MAX_SHARE]
-        terms = tuple(words[t] for t in sorted(shared, key=lambda t: (self._keyword.document_share(t), t))[:KEY_TERMS])
-        return Related(self._hit(ordinal, similarity, {"semantic": rank}), similarity, countries, figures, terms)
-
-    def evaluate(self, queries_path: Path, k: int = 10) -> Report:
-        """The judged queries of `queries_path` scored for each mode and for the plain FTS5 baseline."""
-        baseline = Fts5Baseline(self._passages)
-
-        def ranker(mode: str):
-            return lambda query, depth: [(h.passage.id, h.passage.text) for h in self.search(query, mode=mode, k=depth).hits]
-
-        def fts5(query: str, depth: int):
-            return [(self._passages[o].id, self._passages[o].text) for o in baseline.search(query, depth)]
-
-        return evaluate(load_queries(queries_path), {**{mode: ranker(mode) for mode in MODES}, "fts5": fts5}, k)
+        return Related(self._hit(ordinal, similarity, {"semantic": rank}), similarity, shared_countries(mine, theirs),
+                       self._shared_figures(mine, theirs), shared_terms(mine, theirs, self._keyword.document_share))
 
     # --- figures ---------------------------------------------------------------------------------
 
@@ -407,74 +371,21 @@ class Archive:
         passage = self._passages[ordinal]
         return Hit(passage, self._issues[passage.issue_id], score, found_by)
 
-    def _facets(self, ordinals) -> dict[str, dict[str, int]]:
-        years: Counter = Counter()
-        countries: Counter = Counter()
-        issues: Counter = Counter()
-        for ordinal in ordinals:
-            passage = self._passages[ordinal]
-            issue = self._issues[passage.issue_id]
-            if issue.date:
-                years[str(issue.date.year)] += 1
-            countries.update(passage.countries)
-            issues[issue.id] += 1
-        return {"year": dict(sorted(years.items())), "country": dict(countries.most_common()),
-                "issue": dict(issues.most_common())}
+
+def build(settings: Settings | None = None, show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:
+    """Build a new index generation from the archive and switch to it (see index.store.build); the
+    vectors come from the configured model, or from `embedder` when one is given."""
+    return build_index(settings or Settings.from_env(), show_progress, embedder)
 
 
-BEIR_PASSAGE_DEPTH = 300  # passages per mode, enough for 100 distinct documents
+def index_staleness(settings: Settings | None = None) -> str | None:
+    """Why the index must be (re)built, or None when it matches the archive and this code."""
+    return stale_reason(settings or Settings.from_env())
 
 
-def _collection_archive(collection: Collection, settings: Settings, show_progress: bool) -> Archive:
-    """The index of a benchmark collection, built once and cached by collection, content and model."""
-    model_key = hashlib.sha256(model_identity(settings.model).encode()).hexdigest()[:8]
-    index_dir = (settings.cache_dir / "beir" /
-                 f"{collection.name}-{collection.fingerprint[:16]}-{model_key}-schema{SCHEMA_VERSION}")
-    store = Store(index_dir)
-    if store.current() is None:
-        write_generation(store, collection.corpus(), settings.model, {"fingerprint": collection.fingerprint},
-                         BuildReport(), show_progress, with_figures=False)
-    return Archive(store.current(), replace(settings, index_dir=index_dir))
-
-
-def _document_run(passages: tuple[Passage, ...], ranked: Iterable[tuple[int, float]]) -> dict[str, float]:
-    return best_passage_per_document((passages[ordinal].section_id, score) for ordinal, score in ranked)
-
-
-def _beir_runs(archive: Archive, collection: Collection, fusions: Mapping[str, Fusion]) -> dict[str, dict]:
-    """Runs of keyword, semantic, each fusion and FTS5, from one pass of side rankings per query."""
-    passages = archive.passages
-    baseline = Fts5Baseline(passages)
-    runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in ["keyword", "semantic", *fusions, "fts5"]}
-    for qid, text in collection.queries.items():
-        sides = archive.side_rankings(text, "hybrid", BEIR_PASSAGE_DEPTH)
-        for mode, ranking in sides.items():
-            runs[mode][qid] = _document_run(passages, ranking)
-        for name, fusion in fusions.items():
-            candidates = {mode: ranking[:fusion.depth] for mode, ranking in sides.items()}
-            runs[name][qid] = _document_run(passages, ((f.ordinal, f.score) for f in fusion.fuse(candidates)))
-        fts5 = baseline.search(text, BEIR_PASSAGE_DEPTH)
-        runs["fts5"][qid] = _document_run(passages, ((o, 1.0 / rank) for rank, o in enumerate(fts5, start=1)))
-    return runs
-
-
-def evaluate_beir(directory: Path, split: str = "train", k: int = 10, settings: Settings | None = None,
-                  runs_out: Path | None = None, show_progress: bool = True,
-                  fusions: Mapping[str, Fusion] | None = None) -> dict:
-    """nDCG@k, Recall@100 and MRR@k of keyword, semantic, hybrid (the archive's fusion, or each of
-    `fusions`) and the FTS5 baseline on a BEIR collection.
-
-    With `runs_out` (a directory), a TREC run file per mode is written there.
-    """
-    collection = load_collection(directory, split)
-    archive = _collection_archive(collection, settings or Settings.from_env(), show_progress)
-    runs = _beir_runs(archive, collection, fusions or {"hybrid": archive.fusion})
-    if runs_out:
-        runs_out.mkdir(parents=True, exist_ok=True)
-        for mode, run in runs.items():
-            write_trec_run(runs_out / f"{mode}.run", mode, run)
-    return {"collection": collection.name, "split": split, "queries": len(collection.queries),
-            "modes": {mode: measure(collection.qrels, run, k) for mode, run in runs.items()}}
+def embedder_for(settings: Settings | None = None) -> Embedder:
+    """The embedding model `settings` configure, loaded once per process."""
+    return load_embedder((settings or Settings.from_env()).embedding)
 
 
 def add_files(paths: list[Path], force: bool = False, settings: Settings | None = None,

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 COUNTRIES = ("Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan", "Uzbekistan")
 
 
+def display_iso_date(iso: str, short: bool = False) -> str:
+    """An ISO day or month (`YYYY-MM-DD`, `YYYY-MM`) in words: "24 December 2020", "November 2020"."""
+    year, month, *day = (int(part) for part in iso.split("-"))
+    name = (calendar.month_abbr if short else calendar.month_name)[month]
+    return f"{day[0]} {name} {year}" if day else f"{name} {year}"
+
+
 @dataclass(frozen=True)
 class IssueDate:
     """A publication date, printed or inferred, at day or month precision.
@@ -31,6 +38,10 @@ class IssueDate:
     @property
     def first_day(self) -> str:
         return self.iso if self.precision == "day" else f"{self.iso}-01"
+
+    def display(self, short: bool = False) -> str:
+        """"24 December 2020" or "November 2020" ("24 Dec 2020", "Nov 2020" when `short`)."""
+        return display_iso_date(self.iso, short)
 
     @property
     def last_day(self) -> str:
@@ -149,6 +160,16 @@ class ParsedIssue:
     """The output of parsing one file: the issue with its sections and passages in reading order."""
 
     issue: Issue
+    sections: tuple[Section, ...]
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Every issue, section and passage of an archive: what one generation holds apart from its
+    search structures."""
+
+    issues: tuple[Issue, ...]
     sections: tuple[Section, ...]
     passages: tuple[Passage, ...]
 

@@ -18,6 +18,30 @@ ensure_venv() {
   fi
 }
 
+# Debian packages the tests drive: chromium for the browser tests.  Installed when missing (as root, or
+# with sudo); where neither is possible, stop with the command to run rather than skip those tests.
+TEST_PACKAGES=(chromium)
+TEST_COMMANDS=(/usr/bin/chromium)
+
+ensure_test_packages() {
+  local missing=() i
+  for i in "${!TEST_COMMANDS[@]}"; do
+    [ -x "${TEST_COMMANDS[$i]}" ] || missing+=("${TEST_PACKAGES[$i]}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if ! command -v sudo > /dev/null || ! sudo -n true 2> /dev/null; then
+      echo "The tests need Debian's ${missing[*]}: run  sudo apt-get install -y ${missing[*]}  and try again" >&2
+      return 1
+    fi
+    sudo="sudo"
+  fi
+  echo "Installing ${missing[*]} for the tests" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq || return 1
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" > /dev/null || return 1
+}
+
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 # The model ships inside a Python package; nothing may be fetched at run time.
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1

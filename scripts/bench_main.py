@@ -3,12 +3,12 @@
     scripts/bench [--scale small|25k|100k|all] [--json] [--quick]
 
 Scales: `small` is the real archive (archive/, or ARCHIVE_DIR); `25k` and `100k` are synthetic
-archives of about that many passages made from the real one's sentences (index.synthetic says
+archives of about that many passages made from the real one's sentences (bench.synthetic says
 exactly how).  Synthetic archives, their indexes and their vectors live outside the repository, in
 ARCHIVE_CACHE_DIR (default ~/.cache/newsletter-archive)/bench/, and are made once and reused.
 
 Vectors of a synthetic archive are approximated from its sentences' vectors and put into that
-scale's vector cache, so the real build finds them there (index.benchmark says how).  The cold
+scale's vector cache, so the real build finds them there (bench.prefill says how).  The cold
 embedding rate of a synthetic scale is measured on a sample of its passages.
 
 Everything that is timed runs in this process or in a server process this run starts; nothing is
@@ -36,21 +36,12 @@ from pathlib import Path
 
 import numpy as np
 
-from index.config import ROOT
-from index.facade import (
-    Archive,
-    BuildReport,
-    Fts5Baseline,
-    Settings,
-    build,
-    embedding_backend,
-    embedding_rate,
-    embedding_rates,
-    index_staleness,
-    passage_texts,
-    prefill_vectors,
-    synthetic_settings,
-)
+from bench.approximate import embedding_rate, embedding_rates, prefill_vectors
+from bench.synthetic import real_archive, synthetic_settings
+from index.eval.fts5 import Fts5Baseline
+from index.facade import Archive, Settings, build, index_staleness
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SCALES = {"small": None, "25k": 25_000, "100k": 100_000}
 
@@ -113,7 +104,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "onnxruntime": onnxruntime.__version__,
-        "embedding_backend": embedding_backend(None),
+        "embedding_backend": Settings.from_env().embedding_backend,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -126,7 +117,8 @@ def log(message: str) -> None:
 
 # --- scales --------------------------------------------------------------------------------------
 
-def stage_rates(report: BuildReport) -> dict:
+def stage_rates(report) -> dict:
+    """Passages per second of each stage of a build's BuildReport."""
     seconds = report.seconds
     rate = lambda stage: round(report.passages / seconds[stage], 1) if seconds.get(stage) else None  # noqa: E731
     taken_over = any(name.startswith("keyword/") for name in report.reused)
@@ -137,7 +129,7 @@ def stage_rates(report: BuildReport) -> dict:
 
 def _clear_index(index_dir: Path, synthetic: bool) -> None:
     """Make the next build cold: no generation to take over, no parsed files.  A synthetic scale keeps
-    its cache directory (the prefilled vectors), less the parse cache (index.store's layout)."""
+    its cache directory (the prefilled vectors), less the parse cache (index.store.generations's layout)."""
     if not synthetic or not index_dir.is_dir():
         shutil.rmtree(index_dir, ignore_errors=True)
         return
@@ -395,6 +387,15 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def passage_texts(settings: Settings) -> list[str]:
+    """What the model reads for each passage of the real archive."""
+    archive = real_archive(settings)
+    try:
+        return [p.embedding_text for p in archive.passages]
+    finally:
+        archive.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings.from_env()
@@ -405,8 +406,8 @@ def main(argv: list[str] | None = None) -> int:
 
     texts = passage_texts(settings)
     sample = (texts * (1 + 128 // max(1, len(texts))))[: 24 if args.quick else 128]
-    log(f"embedding throughput: {len(sample)} passages, torch vs {embedding_backend(None)}")
-    result["embedding"] = embedding_rates(sample, 1 if args.quick else 3)
+    log(f"embedding throughput: {len(sample)} passages, torch vs {settings.embedding_backend}")
+    result["embedding"] = embedding_rates(settings, sample, 1 if args.quick else 3)
 
     def sample_rate(corpus_texts: list[str]) -> tuple[float, int]:
         picked = corpus_texts[:: max(1, len(corpus_texts) // (24 if args.quick else 256))]

@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 import textwrap
 from pathlib import Path
 
+from index.eval.beir import evaluate_beir
+from index.eval.judged import evaluate_archive, format_table
 from index.facade import (
-    DEFAULT_FIGURES_K,
-    FIGURE_KINDS,
-    FIGURE_SORTS,
-    MAX_K,
-    MODES,
+    LIMITS,
     Archive,
     ArchiveError,
     Arrival,
@@ -25,9 +22,6 @@ from index.facade import (
     Settings,
     add_files,
     build,
-    evaluate_beir,
-    figure_csv_rows,
-    format_table,
     index_staleness,
     parse_figure_bound,
     parse_filter_date,
@@ -45,8 +39,8 @@ def _k(value: str) -> int:
         k = int(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if not 1 <= k <= MAX_K:
-        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_K}")
+    if not 1 <= k <= LIMITS.max_k:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {LIMITS.max_k}")
     return k
 
 
@@ -202,7 +196,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_beir_table(result, args.k)
         return 0
-    report = Archive.open(settings).evaluate(Path(args.queries), k=args.k)
+    report = evaluate_archive(Archive.open(settings), Path(args.queries), k=args.k)
     if args.runs_out:
         Path(args.runs_out).write_text("".join(line + "\n" for line in report.runs_jsonl_lines()), encoding="utf-8")
     if args.json:
@@ -220,10 +214,9 @@ def _figure_query(args: argparse.Namespace) -> FigureQuery:
     )
 
 
-def _passage_link(passage_id: str) -> str:
+def _passage_link(settings: Settings, passage_id: str) -> str:
     """Where `scripts/run` serves a passage (ARCHIVE_HOST, ARCHIVE_PORT)."""
-    host, port = os.environ.get("ARCHIVE_HOST", "127.0.0.1"), os.environ.get("ARCHIVE_PORT", "8000")
-    return f"http://{host}:{port}/passages/{passage_id}"
+    return f"http://{settings.host}:{settings.port}/passages/{passage_id}"
 
 
 def _print_figures(result) -> None:
@@ -248,7 +241,7 @@ def cmd_figures(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(result.to_json())
     elif args.csv:
-        csv.writer(sys.stdout).writerows(figure_csv_rows(result, _passage_link))
+        csv.writer(sys.stdout).writerows(result.csv_rows(lambda passage_id: _passage_link(settings, passage_id)))
     else:
         _print_figures(result)
     return 0
@@ -272,7 +265,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="ranked passages for a query")
     p.add_argument("query")
-    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--mode", choices=LIMITS.modes, default="hybrid")
     p.add_argument("--k", type=_k, default=10)
     p.add_argument("--offset", type=int, default=0)
     p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
@@ -298,9 +291,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max", metavar="N", help="largest value")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", metavar="DATE")
-    p.add_argument("--kind", choices=FIGURE_KINDS)
-    p.add_argument("--sort", choices=FIGURE_SORTS, default="relevance")
-    p.add_argument("--k", type=_k, default=DEFAULT_FIGURES_K)
+    p.add_argument("--kind", choices=LIMITS.figure_kinds)
+    p.add_argument("--sort", choices=LIMITS.figure_sorts, default="relevance")
+    p.add_argument("--k", type=_k, default=LIMITS.default_figures_k)
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true")
     output.add_argument("--csv", action="store_true", help="one row per figure; its url is where scripts/run serves it")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import threading
 
@@ -17,11 +16,11 @@ from webapp import create_app
 log = logging.getLogger("archive.serve")
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(settings: Settings) -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="scripts/run", description="Serve the newsletter archive over HTTP.")
-    main.add_argument("--host", default=os.environ.get("ARCHIVE_HOST", "127.0.0.1"))
-    main.add_argument("--port", type=int, default=os.environ.get("ARCHIVE_PORT", "8000"))
-    main.add_argument("--threads", type=int, default=os.environ.get("ARCHIVE_THREADS", "8"))
+    main.add_argument("--host", default=settings.host)
+    main.add_argument("--port", type=int, default=settings.port)
+    main.add_argument("--threads", type=int, default=settings.threads)
     return main
 
 
@@ -40,9 +39,10 @@ def warm_model(archive: Archive) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = parser().parse_args(argv)
     try:
-        live = LiveArchive(Settings.from_env())
+        settings = Settings.from_env()
+        args = parser(settings).parse_args(argv)
+        live = LiveArchive(settings)
     except ArchiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

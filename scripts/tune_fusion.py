@@ -3,7 +3,7 @@
     .venv/bin/python -m scripts.tune_fusion ../shared/beir/scifact [--split train]
 
 Prints nDCG@10, Recall@100 and MRR@10 for keyword, semantic, FTS5 and every fusion in the grid,
-best hybrid first.  The archive's default fusion (index.fusion.DEFAULT_FUSION) is chosen from this.
+best hybrid first.  The archive's default fusion (index.search.fusion.DEFAULT_FUSION) is chosen from this.
 """
 
 from __future__ import annotations
@@ -11,18 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from index.facade import Fusion, Settings, evaluate_beir
-
-
-def grid() -> dict[str, Fusion]:
-    fusions = {}
-    for depth in (50, 100, 300):
-        for rrf_k in (10, 30, 60):
-            for semantic in (0.7, 1.0, 1.5):
-                fusions[f"rrf k={rrf_k} sem={semantic} depth={depth}"] = Fusion("rrf", rrf_k, {"semantic": semantic}, depth)
-        for semantic in (0.8, 1.0, 1.5, 2.0, 3.0):
-            fusions[f"convex sem={semantic} depth={depth}"] = Fusion("convex", weights={"semantic": semantic}, depth=depth)
-    return fusions
+from index.eval.beir import evaluate_beir, fusion_grid
+from index.facade import Settings
 
 
 def main() -> None:
@@ -30,7 +20,7 @@ def main() -> None:
     parser.add_argument("collection")
     parser.add_argument("--split", default="train")
     args = parser.parse_args()
-    result = evaluate_beir(Path(args.collection), args.split, settings=Settings.from_env(), fusions=grid())
+    result = evaluate_beir(Path(args.collection), args.split, settings=Settings.from_env(), fusions=fusion_grid())
     modes = result["modes"]
     print(f"{result['collection']} ({args.split} split, {result['queries']} queries)")
     print(f"{'mode':28}{'nDCG@10':>9}{'R@100':>8}{'MRR@10':>8}")

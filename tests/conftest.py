@@ -1,5 +1,5 @@
 """Shared fixtures.  The real corpus is indexed once per test session with the real model and real
-Whoosh; the model itself is loaded once per process (index.vectors.load_embedder is memoised)."""
+Whoosh; the model itself is loaded once per process (index.embed.models.load_embedder is memoised)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from index.config import ROOT, Settings
-from index.documents import Passage
+from index.records import Passage
 from index.facade import Archive, build
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

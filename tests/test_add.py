@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from conftest import write_issue
-from index import ingest
+from index.store import add as ingest
 from index.config import Settings
 from index.facade import AddRefused, Archive, add_files, build
-from index.store import Store
+from index.store.generations import Store
 from scripts.cli import main
 from test_pdf import FOOTER, HEADER, TWO_PAGE_ISSUE, make_pdf
 

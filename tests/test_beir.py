@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from index.config import ROOT, Settings
-from index.facade import evaluate_beir
+from index.eval.beir import evaluate_beir
+from index.facade import BadRequest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "beir-mini"
 DOCUMENT_IDS = {f"d{n}" for n in range(1, 13)}
@@ -64,8 +65,6 @@ def test_a_second_run_reuses_the_cached_index(settings: Settings) -> None:
 
 
 def test_a_missing_split_is_a_clear_error(settings: Settings) -> None:
-    from index.facade import BadRequest
-
     with pytest.raises(BadRequest, match="train.tsv is missing"):
         evaluate_beir(FIXTURE, "train", settings=settings, show_progress=False)
 

@@ -1,6 +1,6 @@
 """scripts/bench runs and reports every figure (speed is never asserted: timings belong to the benchmark).
 
-Also the synthetic archive maker (index.synthetic) the larger scales use."""
+Also the synthetic archive maker (bench.synthetic) the larger scales use."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ import sys
 import numpy as np
 
 from index.config import ROOT
-from index.store import Corpus
-from index.synthetic import approximate_vectors, sentences, write_synthetic_archive
+from bench.synthetic import approximate_vectors, sentences, write_synthetic_archive
 
 
 def test_bench_quick_small_reports_every_figure():
@@ -52,13 +51,12 @@ def test_bench_quick_small_reports_every_figure():
 
 
 def test_synthetic_archive_recombines_real_sentences(corpus_archive, tmp_path):
-    corpus = Corpus(tuple(view.issue for view in corpus_archive.issues()),
-                    tuple(s for view in corpus_archive.issues() for s in view.sections), corpus_archive.passages)
-    pool = {s for p in corpus.passages if not p.recurring for s in sentences(p.text)}
-    files = write_synthetic_archive(corpus, tmp_path / "a", passages=300, seed=1)
-    again = write_synthetic_archive(corpus, tmp_path / "b", passages=300, seed=1)
+    real = corpus_archive.issues()
+    pool = {s for p in corpus_archive.passages if not p.recurring for s in sentences(p.text)}
+    files = write_synthetic_archive(real, tmp_path / "a", passages=300, seed=1)
+    again = write_synthetic_archive(real, tmp_path / "b", passages=300, seed=1)
     written = sorted((tmp_path / "a").iterdir())
-    assert files == again == len(written) > len(corpus.issues)
+    assert files == again == len(written) > len(real)
     assert [p.read_text() for p in written] == [p.read_text() for p in sorted((tmp_path / "b").iterdir())]
     first = written[0].read_text(encoding="utf-8")
     assert first.startswith("IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 1, 01/01/2000")

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from conftest import write_issue
-from index.catalog import CatalogError
+from index.ingest.catalog import CatalogError
 from index.config import Settings
 from index.errors import ArchiveError, IndexUnavailable
 from index.facade import Archive, FigureQuery, build, index_staleness
-from index.store import SCHEMA_VERSION, Store, generation_name
+from index.store.generations import SCHEMA_VERSION, Store, generation_name
 
 ISSUE_A = """\
 IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
@@ -301,7 +301,7 @@ def test_unchanged_rebuild_parses_nothing_and_takes_over_the_indexes(settings, m
     def no_parsing(path, catalog):
         raise AssertionError(f"{path.name} was parsed again")
 
-    monkeypatch.setattr("index.build.read_issue", no_parsing)
+    monkeypatch.setattr("index.store.build.read_issue", no_parsing)
     second = build(settings, show_progress=False)
     assert any(name.startswith("keyword/") for name in second.reused)
     assert {"figures.json", "figure_vectors.npy"} <= set(second.reused)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.errors import BadRequest
-from index.evaluate import (
+from index.eval.judged import (
     JudgedQuery,
     Report,
     Scores,

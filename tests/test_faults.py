@@ -29,7 +29,7 @@ from fpdf import FPDF
 from index.config import Settings
 from index.errors import IndexUnavailable
 from index.facade import Archive, LiveArchive, build
-from index.reader import MAX_FILE_BYTES, UnreadableFile, decode
+from index.ingest.reader import MAX_FILE_BYTES, UnreadableFile, decode
 from webapp import create_app
 
 GOOD_ISSUE = """\

@@ -26,10 +26,10 @@ import pytest
 from conftest import write_issue
 from test_figures import CORPUS_FIGURES, F0, F2, F4
 
-from index import vectors
+from index.embed import models
 from index.config import ROOT
 from index.facade import (
-    MODES,
+    LIMITS,
     Archive,
     BadRequest,
     FigureQuery,
@@ -39,7 +39,7 @@ from index.facade import (
     build,
     parse_figure_bound,
 )
-from index.figure_series import MAX_PARTNERS, SeriesCandidate, group_series, label_terms
+from index.figures.series import MAX_PARTNERS, SeriesCandidate, group_series, label_terms
 
 NOVEMBER_2020, JULY_2020, AUGUST_2022 = F0.removesuffix(".txt"), F2.removesuffix(".txt"), F4.removesuffix(".txt")
 VULNERABLE_MIGRANTS = [(3186, "2020-07-10"), (7801, "2020-11")]
@@ -263,7 +263,7 @@ def test_label_terms_drop_headings_stopwords_and_generic_count_nouns():
 # --- passage search knows figures -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", LIMITS.modes)
 @pytest.mark.parametrize("query, printed", [
     ("7801", "7,801 victims"), ("7 801", "7,801 victims"), ("7,801", "7,801 victims"),
     ("330528", "330, 528 registered"), ("76698", "76,698"), ("3186", "3186 vulnerable"),
@@ -333,7 +333,7 @@ def test_an_archive_without_figures_rebuilds_without_the_model(tmp_path, monkeyp
                                               "to villages near the border.\n")
     settings = Settings(archive_dir=tmp_path / "archive", index_dir=tmp_path / "index", model=None)
     build(settings, show_progress=False)
-    monkeypatch.setattr(vectors, "load_embedder", lambda model=None: pytest.fail("the model was loaded"))
+    monkeypatch.setattr(models, "load_embedder", lambda settings=None: pytest.fail("the model was loaded"))
     build(settings, show_progress=False)
     archive = Archive.open(settings)
     try:

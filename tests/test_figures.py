@@ -12,10 +12,11 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from index.catalog import load_catalog
+from index.ingest.catalog import load_catalog
 from index.config import ROOT
-from index.figures import FigureMention, extract_figures, join_number_groups, numbers_in
-from index.reader import read_issue
+from index.figures.extract import FigureMention, extract_figures, numbers_in
+from index.text.numbers import join_number_groups
+from index.ingest.reader import read_issue
 
 ARCHIVE = ROOT / "archive"
 F0 = "000_01b647a0f58beec8.txt"  # November 2020, no header

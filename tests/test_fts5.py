@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_passage as passage
 from index.errors import BadRequest
-from index.fts5 import Fts5Baseline, fts5_query
+from index.eval.fts5 import Fts5Baseline, fts5_query
 
 
 TEXTS = [

@@ -1,6 +1,6 @@
 """Property-based tests and fuzzing of what the public can send.
 
-- The parser (index.reader.parse_issue): any text gives a ParsedIssue (ids unique and stable, every
+- The parser (index.ingest.reader.parse_issue): any text gives a ParsedIssue (ids unique and stable, every
   passage holding text) or an ArchiveError; any bytes in a file give a ParsedIssue or UnreadableFile.
 - Query handling: any query string, with any k and offset, through Archive.search in every mode and
   through /api/search and the search page, gives results or BadRequest (400), never another error.
@@ -24,11 +24,11 @@ from hypothesis import strategies as st
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 
-from index.catalog import Catalog
+from index.ingest.catalog import Catalog
 from index.config import Settings
 from index.errors import ArchiveError, BadRequest
-from index.facade import MAX_K, MAX_OFFSET, MODES, Archive, build
-from index.reader import UnreadableFile, parse_issue, read_issue
+from index.facade import LIMITS, Archive, build
+from index.ingest.reader import UnreadableFile, parse_issue, read_issue
 from webapp import create_app
 from webapp.openapi import openapi_document
 
@@ -117,8 +117,8 @@ QUERIES = st.one_of(
     st.lists(st.one_of(QUERY_PIECES, st.text(max_size=6)), min_size=150, max_size=260).map(" ".join),
     st.text(alphabet="()\"-* ", max_size=1200),
 )
-K = st.one_of(st.integers(1, MAX_K), st.integers(-5, 10**6))
-OFFSET = st.one_of(st.integers(0, MAX_OFFSET), st.integers(-5, 10**9))
+K = st.one_of(st.integers(1, LIMITS.max_k), st.integers(-5, 10**6))
+OFFSET = st.one_of(st.integers(0, LIMITS.max_offset), st.integers(-5, 10**9))
 
 
 @pytest.fixture(scope="module")
@@ -141,19 +141,19 @@ def fuzz_client(fuzz_archive):
 @examples(120)
 @given(query=QUERIES, k=K, offset=OFFSET)
 def test_any_query_through_the_facade_gives_results_or_bad_request(fuzz_archive, query, k, offset):
-    for mode in MODES:
+    for mode in LIMITS.modes:
         try:
             result = fuzz_archive.search(query, mode=mode, k=k, offset=offset)
         except BadRequest as exc:
             assert str(exc)
             continue
-        assert 1 <= k <= MAX_K and 0 <= offset <= MAX_OFFSET
+        assert 1 <= k <= LIMITS.max_k and 0 <= offset <= LIMITS.max_offset
         assert len(result.hits) <= k and result.total >= len(result.hits)
         assert all(hit.passage.id for hit in result.hits)
 
 
 @examples(120)
-@given(query=QUERIES, mode=st.one_of(st.sampled_from(MODES), st.text(max_size=8)),
+@given(query=QUERIES, mode=st.one_of(st.sampled_from(LIMITS.modes), st.text(max_size=8)),
        k=st.one_of(K.map(str), st.text(max_size=6)), offset=st.one_of(OFFSET.map(str), st.text(max_size=6)))
 def test_any_query_through_the_api_and_the_page_gives_200_or_400(fuzz_client, query, mode, k, offset):
     params = {"q": query, "mode": mode, "k": k, "offset": offset}

@@ -28,9 +28,9 @@ import pytest
 
 from index.config import ROOT, Settings
 from index.facade import Archive, build
-from index import keyword
-from index.filtering import MAX_QUERY_WORDS
-from index.keyword import MAX_NESTING
+from index.search import query as query_language
+from index.search.filters import MAX_QUERY_WORDS
+from index.search.query import MAX_NESTING
 from loopback import get, served
 from webapp import create_app
 from webapp.params import MAX_PARAMETERS
@@ -342,15 +342,15 @@ def test_deep_brackets_never_reach_the_parser(archive, monkeypatch):
     """Whoosh's parser and the query-tree walkers recurse once per bracket level: past MAX_NESTING
     the query is searched as plain words instead, so no depth can exhaust the stack."""
     shallow = "(" * MAX_NESTING + "water AND schools" + ")" * MAX_NESTING
-    assert "And" in repr(keyword.parse_query(shallow))  # grouping and operators still read
+    assert "And" in repr(query_language.parse_query(shallow))  # grouping and operators still read
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("a deeply nested query was handed to the parser")
 
-    monkeypatch.setattr(keyword._PARSER, "parse", no_parsing)
+    monkeypatch.setattr(query_language._PARSER, "parse", no_parsing)
     for query in ("(" * (MAX_NESTING + 1) + "water" + ")" * (MAX_NESTING + 1), "(" * 990 + "water",
                   "(a (b (c (d (e (f (g (h (i (j (k water))))))))))) AND NOT schools"):
-        plain = keyword.parse_query(query)
+        plain = query_language.parse_query(query)
         assert "water" in repr(plain) and "Not" not in repr(plain), plain
         hits = archive.search(query, mode="keyword").hits  # its words; NOT is a plain (stop) word here
         assert hits and any("water" in h.passage.text.lower() for h in hits)

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from conftest import write_issue
-from index import vectors
+from index.embed import models
 from index.config import Settings
 from index.facade import Archive, build
-from index.vectors import VectorCache, embed_with_cache, model_identity
+from index.config import EmbeddingSettings
+from index.embed.cache import VectorCache, embed_with_cache
+from index.embed.models import ModelSource, model_identity
 
 ISSUE_A = """\
 WATER FOR BORDER VILLAGES
@@ -49,10 +51,10 @@ def settings(tmp_path) -> Settings:
 
 def refuse_to_load_the_model(monkeypatch) -> None:
     """From now on loading the embedding model fails, to show that a build did not need it."""
-    def refuse(model=None):
+    def refuse(settings=None):
         raise AssertionError("the model was loaded")
 
-    monkeypatch.setattr(vectors, "load_embedder", refuse)
+    monkeypatch.setattr(models, "load_embedder", refuse)
 
 
 def vectors_by_passage(settings: Settings) -> dict[str, np.ndarray]:
@@ -129,19 +131,21 @@ def test_cache_keys_tell_models_in_same_named_directories_apart(tmp_path):
     for owner in ("one", "two"):
         (tmp_path / owner / "model").mkdir(parents=True)
         (tmp_path / owner / "model" / "config.json").write_text("{}", encoding="utf-8")
-    assert model_identity(str(tmp_path / "one" / "model")) != model_identity(str(tmp_path / "two" / "model"))
-    assert model_identity("sentence-transformers/all-MiniLM-L6-v2") == "sentence-transformers/all-MiniLM-L6-v2"
+    assert (model_identity(EmbeddingSettings(str(tmp_path / "one" / "model")))
+            != model_identity(EmbeddingSettings(str(tmp_path / "two" / "model"))))
+    assert model_identity(EmbeddingSettings("sentence-transformers/all-MiniLM-L6-v2")) == "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def test_a_cached_vector_of_the_wrong_size_is_embedded_again(tmp_path):
     cache = VectorCache(tmp_path / "vectors.sqlite")
     try:
         texts = ["IOM Tajikistan delivered water.", "IOM Kyrgyzstan gave school books."]
-        matrix, embedded = embed_with_cache(None, texts, cache)
+        model = ModelSource.configured(EmbeddingSettings())
+        matrix, embedded = embed_with_cache(model, texts, cache)
         assert embedded == 2 and matrix.shape == (2, 384)
-        cache.put_many({VectorCache.key(model_identity(None), texts[1]): np.ones(7, np.float32)})  # damaged
+        cache.put_many({VectorCache.key(model.identity, texts[1]): np.ones(7, np.float32)})  # damaged
 
-        again, embedded = embed_with_cache(None, texts, cache)
+        again, embedded = embed_with_cache(model, texts, cache)
         assert embedded == 1
         assert np.allclose(again, matrix, atol=1e-5)
     finally:

@@ -15,15 +15,10 @@ from whoosh import index as whoosh_index
 
 from conftest import make_passage as passage
 from index.errors import IndexUnavailable
-from index.keyword import (
-    ANALYZER,
-    SCHEMA,
-    KeywordIndex,
-    _check_docnums,
-    build_keyword_index,
-    parse_query,
-    query_terms,
-)
+from index.search.keyword import KeywordIndex, _check_docnums, build_keyword_index
+from index.search.query import parse_query, query_terms
+from index.search.schema import SCHEMA
+from index.text.analysis import ANALYZER
 
 
 PASSAGES = [

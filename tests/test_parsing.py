@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS_DIR, write_issue
-from index.catalog import Catalog, CatalogError, load_catalog
-from index.countries import countries_in
-from index.figures import join_number_groups
-from index.passages import MAX_WORD_PIECES, MAX_WORDS, word_pieces
-from index.reader import UnreadableFile, decode, parse_issue, read_issue
+from index.ingest.catalog import Catalog, CatalogError, load_catalog
+from index.ingest.countries import countries_in
+from index.text.numbers import join_number_groups
+from index.ingest.passages import MAX_WORDS, default_word_pieces
+from index.ingest.reader import UnreadableFile, decode, parse_issue, read_issue
 
 I000 = "000_01b647a0f58beec8"
 I001 = "001_246ca7c614daeaee"
@@ -400,8 +400,8 @@ def test_passages_fit_the_model(all_passages):
     assert all_passages
     for p in all_passages:
         assert len(p.text.split()) <= MAX_WORDS, p.id
-        assert word_pieces(f"{p.section_title}. {p.text}") <= MAX_WORD_PIECES, p.id
-        assert MAX_WORDS == 200 and MAX_WORD_PIECES == 254
+        assert default_word_pieces().count(f"{p.section_title}. {p.text}") <= default_word_pieces().limit, p.id
+        assert MAX_WORDS == 200 and default_word_pieces().limit == 254
 
 
 def test_passages_are_non_empty_and_carry_their_place(parsed):
@@ -455,7 +455,7 @@ def test_long_paragraph_is_split_without_losing_words(tmp_path):
     assert len(parsed.passages) >= 3
     for p in parsed.passages:
         assert len(p.text.split()) <= MAX_WORDS
-        assert word_pieces(f"{p.section_title}. {p.text}") <= MAX_WORD_PIECES
+        assert default_word_pieces().count(f"{p.section_title}. {p.text}") <= default_word_pieces().limit
     assert " ".join(p.text for p in parsed.passages).split() == paragraph.split()
     # cut at sentence ends
     for p in parsed.passages:
@@ -469,7 +469,7 @@ def test_run_on_text_without_sentences_is_split_between_words(tmp_path):
     assert " ".join(p.text for p in parsed.passages).split() == words.split()
     for p in parsed.passages:
         assert len(p.text.split()) <= MAX_WORDS
-        assert word_pieces(f"{p.section_title}. {p.text}") <= MAX_WORD_PIECES
+        assert default_word_pieces().count(f"{p.section_title}. {p.text}") <= default_word_pieces().limit
 
 
 # --- noise --------------------------------------------------------------------------------------

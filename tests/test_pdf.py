@@ -1,4 +1,4 @@
-"""PDF issues: text extraction (index.pdf) and what the parser makes of it.
+"""PDF issues: text extraction (index.ingest.pdf) and what the parser makes of it.
 
 Every PDF here is made by the test with fpdf2, laid out the way a newsletter office publishes one:
 bold headings, paragraphs, a running header and footer on every page.  `make_pdf` is also used by
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from fpdf import FPDF
 
-from index.catalog import Catalog
-from index.pdf import Line, join_hyphenated, pdf_text, running_lines
-from index.reader import UnreadableFile, decode, read_issue
+from index.ingest.catalog import Catalog
+from index.ingest.pdf import Line, join_hyphenated, pdf_text, running_lines
+from index.ingest.reader import UnreadableFile, decode, read_issue
 
 HEADER = "Migration Bulletin - Central Asia"
 FOOTER = "Page {page} of 2"

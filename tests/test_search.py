@@ -11,8 +11,9 @@ import re
 import pytest
 
 from conftest import EVAL_QUERIES
-from index.documents import COUNTRIES
-from index.figures import join_number_groups
+from index.eval.judged import evaluate_archive
+from index.records import COUNTRIES
+from index.text.numbers import join_number_groups
 from index.facade import Archive, BadRequest, Filters, Related, SearchResult, UnknownId
 
 I000 = "000_01b647a0f58beec8"
@@ -435,7 +436,7 @@ def test_unknown_issue(corpus_archive: Archive):
 # --- the judged evaluation set -------------------------------------------------------------------
 
 def test_hybrid_beats_every_single_mode_on_the_eval_set(corpus_archive: Archive):
-    report = corpus_archive.evaluate(EVAL_QUERIES)
+    report = evaluate_archive(corpus_archive, EVAL_QUERIES)
     hybrid = report.scores("hybrid").ndcg
     for mode in ("keyword", "semantic", "fts5"):
         assert hybrid >= report.scores(mode).ndcg, mode

@@ -24,7 +24,7 @@ def no_parameters() -> None:
 
 @bp.get("/search")
 def search():
-    return jsonify(parse_search(request.args, current_archive()).run(current_archive()).to_json())
+    return jsonify(parse_search(request.args).run(current_archive()).to_json())
 
 
 @bp.get("/figures")

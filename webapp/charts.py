@@ -11,11 +11,10 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from index.facade import FigureSeries, format_value
+from index.facade import FigureSeries
 
 WIDTH, HEIGHT = 560, 230
 LEFT, RIGHT, TOP, BOTTOM = 72, 40, 28, 44  # margins: value ticks, last date label, value labels, dates
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,6 @@ class SeriesChart:
         return " ".join(f"{'M' if i == 0 else 'L'} {p.x:.1f} {p.y:.1f}" for i, p in enumerate(self.points))
 
 
-def short_date(iso: str | None) -> str:
-    """"10 Jul 2020" for a day, "Nov 2020" for a month."""
-    if not iso:
-        return "undated"
-    year, month, *day = (int(part) for part in iso.split("-"))
-    return f"{day[0]} {MONTHS[month - 1]} {year}" if day else f"{MONTHS[month - 1]} {year}"
-
-
 def nice_ceiling(value: float) -> float:
     """The smallest 1, 2, 2.5 or 5 times a power of ten at or above `value` (1 for nothing)."""
     if value <= 0:
@@ -80,7 +71,7 @@ def series_chart(series: FigureSeries) -> SeriesChart:
 
     points = tuple(
         ChartPoint(LEFT + plot_width * (day - min(days)) / span, y_of(p.value),
-                   p.value_text, short_date(p.date), p.passage_id, p.label)
+                   p.value_text, p.issue.date.display(short=True), p.passage_id, p.label)
         for day, p in zip(days, series.points))
-    ticks = tuple(Tick(y_of(v), format_value(v)) for v in (0, top / 2, top))
+    ticks = tuple(Tick(y_of(v), FigureSeries.axis_value(v)) for v in (0, top / 2, top))
     return SeriesChart(WIDTH, HEIGHT, LEFT, WIDTH - RIGHT, y_of(0), points, ticks)

@@ -8,16 +8,7 @@ import io
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from index.facade import (
-    FIGURE_KINDS,
-    FIGURE_SORTS,
-    MAX_K,
-    SERIES_MIN_SIMILARITY,
-    BadRequest,
-    FigureRecord,
-    FigureResult,
-    figure_csv_rows,
-)
+from index.facade import LIMITS, BadRequest, FigureRecord, FigureResult
 
 from .charts import series_chart
 from .params import current_archive, parse_figures
@@ -40,10 +31,10 @@ def figures():
 
 def render_figures(result: FigureResult | None, error: str | None = None) -> str:
     charts = [(series, series_chart(series)) for series in result.series] if result else []
-    return render_template("figures.html", result=result, error=error, args=request.args, kinds=FIGURE_KINDS,
-                           sorts=FIGURE_SORTS, charts=charts, export_k=MAX_K, examples=EXAMPLE_QUERIES,
+    return render_template("figures.html", result=result, error=error, args=request.args, kinds=LIMITS.figure_kinds,
+                           sorts=LIMITS.figure_sorts, charts=charts, export_k=LIMITS.max_k, examples=EXAMPLE_QUERIES,
                            sentence_parts=sentence_parts,
-                           min_similarity=SERIES_MIN_SIMILARITY)
+                           min_similarity=LIMITS.series_min_similarity)
 
 
 def sentence_parts(figure: FigureRecord) -> tuple[str, str, str]:
@@ -61,6 +52,6 @@ def figures_csv():
     result = current_archive().search_figures(parse_figures(request.args))
     out = io.StringIO()
     csv.writer(out).writerows(
-        figure_csv_rows(result, lambda passage_id: url_for("pages.passage", passage_id=passage_id, _external=True)))
+        result.csv_rows(lambda passage_id: url_for("pages.passage", passage_id=passage_id, _external=True)))
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="figures.csv"'})

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import copy
 
-from index.facade import (DEFAULT_FIGURES_K, FIGURE_KINDS, FIGURE_SORTS, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS,
-                          MAX_QUERY_WORDS, MODES, SERIES_KINDS)
+from index.facade import LIMITS
 
 from .params import DEFAULT_K, DEFAULT_MODE
 
@@ -84,7 +83,7 @@ HIT = {
     "countries": STRINGS,
     "recurring": {"type": "boolean"},
 }
-FIGURE_KIND = {"enum": list(FIGURE_KINDS)}
+FIGURE_KIND = {"enum": list(LIMITS.figure_kinds)}
 FIGURE = {
     "id": {"type": "string", "description": "the passage id and the figure's place in it, e.g. ...-s1-p1-f4"},
     "value": {"type": "number", "description": "the figure's value: thousands separators dropped, a scale applied "
@@ -123,7 +122,7 @@ SCHEMAS = {
     "Hit": record("one ranked passage", **HIT),
     "SearchResult": record(
         "one page of ranked hits; total and facets count the whole result set",
-        query=STRING, mode={"enum": list(MODES)}, total={"type": "integer", "minimum": 0},
+        query=STRING, mode={"enum": list(LIMITS.modes)}, total={"type": "integer", "minimum": 0},
         offset={"type": "integer", "minimum": 0}, hits={"type": "array", "items": ref("Hit")},
         facets=record("passages of the whole result set by year, country and newsletter issue id",
                       year=COUNTS, country=COUNTS, issue=COUNTS)),
@@ -140,11 +139,11 @@ SCHEMAS = {
     "FigureSeries": record(
         "one quantity reported in several newsletter issues, one point per issue, oldest first",
         label={"type": "string", "description": "the most descriptive of the points' labels"},
-        kind={"enum": list(SERIES_KINDS)}, unit=STRING,
+        kind={"enum": list(LIMITS.series_kinds)}, unit=STRING,
         points={"type": "array", "minItems": 2, "items": record("one issue's figure", **SERIES_POINT)}),
     "FigureResult": record(
         "the best k figures, how many passed in all, and the series any of them is a point of",
-        query=STRING, sort={"enum": list(FIGURE_SORTS)}, total={"type": "integer", "minimum": 0},
+        query=STRING, sort={"enum": list(LIMITS.figure_sorts)}, total={"type": "integer", "minimum": 0},
         figures={"type": "array", "items": ref("Figure")},
         series={"type": "array", "items": ref("FigureSeries")}),
     "IssueDetail": record("a whole issue, section by section", **ISSUE, sections={"type": "array", "items": record(
@@ -169,16 +168,16 @@ def path_parameter(name: str, description: str) -> dict:
 
 
 FILTER_DATE = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
-K = query_parameter("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K},
+K = query_parameter("k", {"type": "integer", "minimum": 1, "maximum": LIMITS.max_k, "default": DEFAULT_K},
                     "how many results")
 SEARCH_PARAMETERS = [
-    query_parameter("q", {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS},
-                    f"words, a \"phrase\", or a number (7801 finds 7,801); at most {MAX_QUERY_WORDS} words",
+    query_parameter("q", {"type": "string", "minLength": 1, "maxLength": LIMITS.max_query_chars},
+                    f"words, a \"phrase\", or a number (7801 finds 7,801); at most {LIMITS.max_query_words} words",
                     required=True),
-    query_parameter("mode", {"enum": list(MODES), "default": DEFAULT_MODE},
+    query_parameter("mode", {"enum": list(LIMITS.modes), "default": DEFAULT_MODE},
                     "keyword, semantic, or both fused (hybrid)"),
     K,
-    query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+    query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": LIMITS.max_offset, "default": 0},
                     "results to skip, for paging"),
     query_parameter("from", {"type": "string", "pattern": FILTER_DATE},
                     "earliest issue date, YYYY, YYYY-MM or YYYY-MM-DD (inclusive)"),
@@ -205,9 +204,9 @@ FIGURE_PARAMETERS = [
     query_parameter("to", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
                     "latest issue date (inclusive; a year or month means its end)"),
     query_parameter("kind", FIGURE_KIND, "only figures of this kind"),
-    query_parameter("sort", {"enum": list(FIGURE_SORTS), "default": "relevance"},
+    query_parameter("sort", {"enum": list(LIMITS.figure_sorts), "default": "relevance"},
                     "relevance (best match first) or date (oldest issue first)"),
-    query_parameter("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_FIGURES_K},
+    query_parameter("k", {"type": "integer", "minimum": 1, "maximum": LIMITS.max_k, "default": LIMITS.default_figures_k},
                     "how many figures"),
 ]
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from index.facade import MAX_K, MODES, BadRequest, Related, SearchResult
+from index.facade import LIMITS, BadRequest, Related, SearchResult
 
 from .params import (
     REPEATABLE,
@@ -24,8 +24,6 @@ bp = Blueprint("pages", __name__)
 EXAMPLE_QUERIES = ("RING training", "hotline", "7801", "remittances", "trafficking in persons",
                    "how do migrants send money home")
 RELATED_STORIES = 5
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 FILTER_PARAMS = ("from", "to", *REPEATABLE)
 ORIGINS = {"printed": "printed in the newsletter", "inferred": "inferred from its stories",
            "catalog": "set in the catalog", "unknown": "not printed, not in the catalog"}
@@ -41,9 +39,7 @@ def issue_date(issue, mark_inferred: bool = True) -> str:
     """"24 December 2020", or "November 2020 (date inferred)" for a date worked out from the stories."""
     if issue.date is None:
         return "date unknown"
-    year, month, *day = (int(part) for part in issue.date.iso.split("-"))
-    text = f"{day[0]} {MONTHS[month - 1]} {year}" if day else f"{MONTHS[month - 1]} {year}"
-    return text + (" (date inferred)" if issue.date_inferred and mark_inferred else "")
+    return issue.date.display() + (" (date inferred)" if issue.date_inferred and mark_inferred else "")
 
 
 @bp.app_template_filter("origin")
@@ -89,7 +85,7 @@ def found_by_text(found_by: dict[str, int]) -> str:
 def search():
     """The search page.  No query shows examples; a bad parameter shows the form with the reason (400)."""
     try:
-        wanted = parse_search(request.args, current_archive())
+        wanted = parse_search(request.args)
         result = wanted.run(current_archive()) if wanted.query.strip() else None
     except BadRequest as exc:
         return render_search(None, None, error=str(exc)), 400
@@ -101,8 +97,8 @@ def render_search(wanted: SearchRequest | None, result: SearchResult | None, err
     countries = sorted({country for view in views for section in view.sections for country in section.countries})
     return render_template("search.html", wanted=wanted, result=result, error=error, args=request.args,
                            issues={view.issue.id: view.issue for view in views}, countries=countries,
-                           modes=MODES, examples=EXAMPLE_QUERIES, active_filters=active_filters(request.args),
-                           snippet=current_archive().marked_snippet, export_k=MAX_K)
+                           modes=LIMITS.modes, examples=EXAMPLE_QUERIES, active_filters=active_filters(request.args),
+                           snippet=current_archive().marked_snippet, export_k=LIMITS.max_k)
 
 
 def active_filters(args: MultiDict) -> list[tuple[str, str]]:
@@ -113,7 +109,7 @@ def active_filters(args: MultiDict) -> list[tuple[str, str]]:
 @bp.get("/search.csv")
 def search_csv():
     """The search's hits as CSV, one row per passage, in rank order."""
-    result = parse_search(request.args, current_archive()).run(current_archive())
+    result = parse_search(request.args).run(current_archive())
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)

@@ -14,13 +14,12 @@ from flask import current_app, g
 from werkzeug.datastructures import MultiDict
 
 from index.facade import (
-    DEFAULT_FIGURES_K,
+    LIMITS,
     Archive,
     BadRequest,
     FigureQuery,
     Filters,
     SearchResult,
-    UnknownId,
     parse_figure_bound,
     parse_filter_date,
 )
@@ -84,14 +83,14 @@ def whole_number(value: str, name: str) -> int:
         raise BadRequest(f"{name} must be a whole number, not {value[:40]!r}") from None
 
 
-def parse_search(args: MultiDict, archive: Archive) -> SearchRequest:
+def parse_search(args: MultiDict) -> SearchRequest:
     reject_unknown(args, SEARCH_PARAMS)
     return SearchRequest(
         query=single(args, "q"),
         mode=single(args, "mode").strip() or DEFAULT_MODE,
         k=whole_number(single(args, "k", str(DEFAULT_K)), "k"),
         offset=whole_number(single(args, "offset", "0"), "offset"),
-        filters=parse_filters(args, archive),
+        filters=parse_filters(args),
     )
 
 
@@ -107,7 +106,7 @@ def parse_figures(args: MultiDict) -> FigureQuery:
         date_to=value["to"] or None,
         kind=value["kind"] or None,
         sort=value["sort"] or "relevance",
-        k=whole_number(single(args, "k", str(DEFAULT_FIGURES_K)), "k"),
+        k=whole_number(single(args, "k", str(LIMITS.default_figures_k)), "k"),
     )
 
 
@@ -116,12 +115,10 @@ def parse_similar_k(args: MultiDict) -> int:
     return whole_number(single(args, "k", str(DEFAULT_K)), "k")
 
 
-def parse_filters(args: MultiDict, archive: Archive) -> Filters:
+def parse_filters(args: MultiDict) -> Filters:
     """Filters from the query string.  Empty values (a form's "any" choice) mean no restriction."""
     date_from, date_to = single(args, "from").strip(), single(args, "to").strip()
     values = {name: [v.strip() for v in args.getlist(name) if v.strip()] for name in REPEATABLE}
-    for name in ("issue", "exclude_issue"):
-        check_issue_ids(values[name], name, archive)
     for name in ("year", "exclude_year"):
         values[name] = [whole_number(v, name) for v in values[name]]
     for name in ("country", "exclude_country"):
@@ -131,15 +128,6 @@ def parse_filters(args: MultiDict, archive: Archive) -> Filters:
         date_to=parse_filter_date(date_to, "to", end=True) if date_to else None,
         **{field: tuple(values[name]) for name, field in REPEATABLE.items()},
     )
-
-
-def check_issue_ids(issue_ids: list[str], name: str, archive: Archive) -> None:
-    """An unknown issue id in a filter is the caller's mistake, not an empty result."""
-    for issue_id in issue_ids:
-        try:
-            archive.issue(issue_id)
-        except UnknownId as exc:
-            raise BadRequest(f"{name}: {exc}") from None
 
 
 def current_archive() -> Archive:

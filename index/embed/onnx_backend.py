@@ -1,10 +1,10 @@
 """The embedding model on ONNX Runtime: the same sentence-transformers model, exported locally.
 
-Backends (ARCHIVE_EMBEDDING_BACKEND, see index.embed.models.embedding_backend):
+Backends (ARCHIVE_EMBEDDING_BACKEND, see index.embed.models.backend_for):
 - "onnx-int8" (the default): the model exported to ONNX from its own directory with torch.onnx, then
   its MatMul weights quantised to int8 (ONNX Runtime dynamic quantisation, per channel).
 - "onnx": the same export, float32.
-- "torch": sentence-transformers on PyTorch, float32 (index.embed.models.Embedder).
+- "torch": sentence-transformers on PyTorch, float32 (index.embed.torch_backend).
 
 Nothing is downloaded: the export is made from the model directory (the packaged all-MiniLM-L6-v2,
 or ARCHIVE_MODEL when it is a directory) the first time it is needed, and kept outside the
@@ -31,13 +31,11 @@ from pathlib import Path
 
 import numpy as np
 
+from index.embed.protocol import WordPieces
+
 ONNX_BACKENDS = ("onnx-int8", "onnx")
 BATCH_SIZE = 32
 OPSET = 17
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get("ARCHIVE_CACHE_DIR", Path.home() / ".cache" / "newsletter-archive")) / "onnx"
 
 
 def _export_fp32(model_dir: Path, target: Path) -> None:
@@ -86,9 +84,10 @@ def _quantise(source: Path, target: Path, model_dir: Path) -> None:
         optimised.unlink(missing_ok=True)
 
 
-def exported_model(model_dir: Path, identity: str, backend: str) -> Path:
-    """The ONNX file of `backend` for the model in `model_dir`, exported (and quantised) on first use."""
-    folder = cache_root() / hashlib.sha256(identity.encode()).hexdigest()[:16]
+def exported_model(model_dir: Path, identity: str, backend: str, export_dir: Path) -> Path:
+    """The ONNX file of `backend` for the model in `model_dir` (known by `identity`), exported (and
+    quantised) into `export_dir` on first use."""
+    folder = export_dir / hashlib.sha256(identity.encode()).hexdigest()[:16]
     fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
     target = int8 if backend == "onnx-int8" else fp32
     if target.exists():
@@ -112,16 +111,13 @@ def exported_model(model_dir: Path, identity: str, backend: str) -> Path:
     return target
 
 
-def _threads() -> int:
-    configured = os.environ.get("ARCHIVE_EMBEDDING_THREADS")
-    return int(configured) if configured else max(1, os.cpu_count() or 1)
-
-
 class OnnxEmbedder:
-    """A sentence-transformers model directory run on ONNX Runtime: normalised float32 vectors.
-    Safe to call from several threads (ONNX Runtime sessions are)."""
+    """A sentence-transformers model directory run on ONNX Runtime: normalised float32 vectors (an
+    Embedder).  Safe to call from several threads (ONNX Runtime sessions are).  `files_identity` names
+    the model directory's contents (the export is kept by it); `threads` None means every core."""
 
-    def __init__(self, name: str, identity: str, backend: str):
+    def __init__(self, name: str, model_id: str, identity: str, files_identity: str, backend: str,
+                 threads: int | None, export_dir: Path):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -129,32 +125,29 @@ class OnnxEmbedder:
             raise ValueError(f"not an ONNX backend: {backend!r}")
         directory = Path(name)
         self.name = name
+        self.model_id = model_id
+        self.identity = identity
         self.backend = backend
-        config = _json(directory / "sentence_bert_config.json")
-        self.max_length = int(config.get("max_seq_length", 256))
+        self.max_length = max_sequence_length(directory)
+        threads = threads or max(1, os.cpu_count() or 1)
         pooling = _json(directory / "1_Pooling" / "config.json")
         if pooling and not pooling.get("pooling_mode_mean_tokens", True):
             raise ValueError(f"{name}: only mean pooling is supported by the ONNX backends; use ARCHIVE_EMBEDDING_BACKEND=torch")
         self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self._tokenizer.enable_truncation(self.max_length)
         self._tokenizer.no_padding()
+        self.tokenizer = directory_word_pieces(directory)
         options = ort.SessionOptions()
         # int8 runs one text at a time (see `encode`): too little work to share between cores, so
-        # each run gets one thread and the texts are spread over _threads() runs at once instead.
-        options.intra_op_num_threads = 1 if backend == "onnx-int8" else _threads()
+        # each run gets one thread and the texts are spread over `threads` runs at once instead.
+        options.intra_op_num_threads = 1 if backend == "onnx-int8" else threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        path = exported_model(directory, identity, backend)
+        path = exported_model(directory, files_identity, backend, export_dir)
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._pool = ThreadPoolExecutor(_threads(), thread_name_prefix="embed") if backend == "onnx-int8" else None
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="embed") if backend == "onnx-int8" else None
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimension = int(self.encode(["dimension"]).shape[1])
-
-    @property
-    def model_id(self) -> str:
-        from index.embed.models import model_id
-
-        return model_id(self.name)
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
         """Vectors for `texts`, one row each; `progress(n)` is told after each batch of n texts."""
@@ -192,6 +185,22 @@ class OnnxEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def max_sequence_length(directory: Path) -> int:
+    """How many word pieces (special tokens included) the model in `directory` reads."""
+    return int(_json(directory / "sentence_bert_config.json").get("max_seq_length", 256))
+
+
+def directory_word_pieces(directory: Path) -> WordPieces:
+    """The tokenizer of the model in `directory` (a fast Rust tokenizer: no torch, milliseconds to load)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return WordPieces(lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids),
+                      max_sequence_length(directory) - 2)
 
 
 def _json(path: Path) -> dict:

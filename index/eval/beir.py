@@ -14,15 +14,22 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.records import Issue, Passage, Section
+from index.config import Settings
+from index.embed.models import ModelSource, load_word_pieces, model_identity
+from index.embed.protocol import WordPieces
 from index.errors import BadRequest
+from index.eval.fts5 import Fts5Baseline
+from index.facade import Archive
 from index.ingest.passages import size_passages
 from index.ingest.stories import Paragraph
-from index.store.generations import Corpus
+from index.records import Corpus, Issue, Passage, Section
+from index.search.fusion import Fusion
+from index.store.build import BuildReport, write_generation
+from index.store.generations import SCHEMA_VERSION, Store
 
 RUN_DEPTH = 100  # documents per query in a run: enough for Recall@100
 
@@ -36,9 +43,10 @@ class Collection:
     queries: dict[str, str]
     qrels: dict[str, dict[str, int]]
 
-    def corpus(self) -> Corpus:
-        """The documents as sections and sized passages (only needed when the index is built)."""
-        return _document_corpus(self.name, self.documents)
+    def corpus(self, pieces: WordPieces) -> Corpus:
+        """The documents as sections and passages sized for the tokenizer `pieces` (only needed when
+        the index is built)."""
+        return _document_corpus(self.name, self.documents, pieces)
 
 
 def _read_jsonl(path: Path) -> Iterable[dict]:
@@ -66,13 +74,13 @@ def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def _document_corpus(name: str, documents: list[dict]) -> Corpus:
+def _document_corpus(name: str, documents: list[dict], pieces: WordPieces) -> Corpus:
     issue = Issue(name, name, None, None, False, name, None, {})
     sections, passages = [], []
     for position, doc in enumerate(documents, start=1):
         doc_id, title = str(doc["_id"]), " ".join(str(doc.get("title") or "").split())
         sections.append(Section(doc_id, name, position, title, False, None, ()))
-        for number, piece in enumerate(size_passages([Paragraph(str(doc.get("text") or title), False)], title), 1):
+        for number, piece in enumerate(size_passages([Paragraph(str(doc.get("text") or title), False)], title, pieces), 1):
             passages.append(Passage(f"{doc_id}#{number}", name, doc_id, title, len(passages) + 1, piece.text, (), False))
     return Corpus((issue,), tuple(sections), tuple(passages))
 
@@ -129,3 +137,71 @@ def write_trec_run(path: Path, mode: str, run: dict[str, dict[str, float]]) -> N
         for qid, docs in run.items():
             for rank, (doc_id, score) in enumerate(sorted(docs.items(), key=lambda item: -item[1]), start=1):
                 handle.write(f"{qid} Q0 {doc_id} {rank} {score:.6f} {mode}\n")
+
+
+BEIR_PASSAGE_DEPTH = 300  # passages per mode, enough for 100 distinct documents
+
+
+def _collection_archive(collection: Collection, settings: Settings, show_progress: bool) -> Archive:
+    """The index of a benchmark collection, built once and cached by collection, content and model."""
+    model_key = hashlib.sha256(model_identity(settings.embedding).encode()).hexdigest()[:8]
+    index_dir = (settings.cache_dir / "beir" /
+                 f"{collection.name}-{collection.fingerprint[:16]}-{model_key}-schema{SCHEMA_VERSION}")
+    store = Store(index_dir)
+    if store.current() is None:
+        write_generation(store, collection.corpus(load_word_pieces(settings.embedding)),
+                         ModelSource.configured(settings.embedding), {"fingerprint": collection.fingerprint},
+                         BuildReport(), show_progress, with_figures=False)
+    return Archive(store.current(), replace(settings, index_dir=index_dir))
+
+
+def _document_run(passages: tuple[Passage, ...], ranked: Iterable[tuple[int, float]]) -> dict[str, float]:
+    return best_passage_per_document((passages[ordinal].section_id, score) for ordinal, score in ranked)
+
+
+def _beir_runs(archive: Archive, collection: Collection, fusions: Mapping[str, Fusion]) -> dict[str, dict]:
+    """Runs of keyword, semantic, each fusion and FTS5, from one pass of side rankings per query."""
+    passages = archive.passages
+    baseline = Fts5Baseline(passages)
+    runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in ["keyword", "semantic", *fusions, "fts5"]}
+    for qid, text in collection.queries.items():
+        sides = archive.side_rankings(text, "hybrid", BEIR_PASSAGE_DEPTH)
+        for mode, ranking in sides.items():
+            runs[mode][qid] = _document_run(passages, ranking)
+        for name, fusion in fusions.items():
+            candidates = {mode: ranking[:fusion.depth] for mode, ranking in sides.items()}
+            runs[name][qid] = _document_run(passages, ((f.ordinal, f.score) for f in fusion.fuse(candidates)))
+        fts5 = baseline.search(text, BEIR_PASSAGE_DEPTH)
+        runs["fts5"][qid] = _document_run(passages, ((o, 1.0 / rank) for rank, o in enumerate(fts5, start=1)))
+    return runs
+
+
+def evaluate_beir(directory: Path, split: str = "train", k: int = 10, settings: Settings | None = None,
+                  runs_out: Path | None = None, show_progress: bool = True,
+                  fusions: Mapping[str, Fusion] | None = None) -> dict:
+    """nDCG@k, Recall@100 and MRR@k of keyword, semantic, hybrid (the archive's fusion, or each of
+    `fusions`) and the FTS5 baseline on a BEIR collection.
+
+    With `runs_out` (a directory), a TREC run file per mode is written there.
+    """
+    collection = load_collection(directory, split)
+    archive = _collection_archive(collection, settings or Settings.from_env(), show_progress)
+    runs = _beir_runs(archive, collection, fusions or {"hybrid": archive.fusion})
+    if runs_out:
+        runs_out.mkdir(parents=True, exist_ok=True)
+        for mode, run in runs.items():
+            write_trec_run(runs_out / f"{mode}.run", mode, run)
+    return {"collection": collection.name, "split": split, "queries": len(collection.queries),
+            "modes": {mode: measure(collection.qrels, run, k) for mode, run in runs.items()}}
+
+
+def fusion_grid() -> dict[str, Fusion]:
+    """The fusion settings scripts/tune_fusion compares: RRF and convex, several weights and depths."""
+    fusions = {}
+    for depth in (50, 100, 300):
+        for rrf_k in (10, 30, 60):
+            for semantic in (0.7, 1.0, 1.5):
+                fusions[f"rrf k={rrf_k} sem={semantic} depth={depth}"] = Fusion("rrf", rrf_k, {"semantic": semantic}, depth)
+        for semantic in (0.8, 1.0, 1.5, 2.0, 3.0):
+            fusions[f"convex sem={semantic} depth={depth}"] = Fusion("convex", weights={"semantic": semantic}, depth=depth)
+    return fusions

@@ -11,8 +11,8 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
-from index.records import Passage
 from index.errors import BadRequest, IndexUnavailable
+from index.records import Passage
 
 # unicode61 splits on everything that is not a letter or a digit; `_` is a separator there too.
 _WORD = re.compile(r"[^\W_]+")

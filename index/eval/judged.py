@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from index.errors import BadRequest
+from index.eval.fts5 import Fts5Baseline
+from index.facade import LIMITS, Archive
 
 OVERALL = "overall"
 
@@ -325,3 +327,18 @@ def _format_line(cells: Sequence[str], widths: Sequence[int]) -> str:
     names = [cell.ljust(width) for cell, width in zip(cells[:2], widths[:2])]
     figures = [cell.rjust(width) for cell, width in zip(cells[2:], widths[2:])]
     return "  ".join(names + figures)
+
+
+def evaluate_archive(archive: Archive, queries_path: Path, k: int = 10) -> Report:
+    """The judged queries of `queries_path` scored for each mode of `archive` and for the plain FTS5
+    baseline over the same passages."""
+    passages = archive.passages
+    baseline = Fts5Baseline(passages)
+
+    def ranker(mode: str) -> Ranker:
+        return lambda query, depth: [(h.passage.id, h.passage.text) for h in archive.search(query, mode=mode, k=depth).hits]
+
+    def fts5(query: str, depth: int) -> list[tuple[str, str]]:
+        return [(passages[o].id, passages[o].text) for o in baseline.search(query, depth)]
+
+    return evaluate(load_queries(queries_path), {**{mode: ranker(mode) for mode in LIMITS.modes}, "fts5": fts5}, k)

@@ -1,10 +1,6 @@
-"""Numbers as the newsletter prints them, and their one normal form.
+"""Figure mentions: every figure a passage prints, with what it counts.
 
-The same figure is printed `7801`, `7,801`, `7 801` or `330, 528` (a thousands group broken by a
-space).  Search has to treat these as one token, so a number split into thousands groups is
-recognised here and joined into plain digits.
-
-`extract_figures` goes further for journalists: it turns every figure mention of a passage into a
+`extract_figures` turns every figure mention of a passage into a
 `FigureMention` (value, kind, what it counts, the sentence), and leaves out the numbers that are not
 figures (dates, years, issue and target numbers, COVID-19, e-mail digits, ordinals).
 
@@ -27,16 +23,7 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
-# One to three leading digits, then groups of exactly three separated by a comma, a comma and one
-# space, or one space.  The lookarounds keep it from starting or ending inside a longer number or word,
-# so years in "2019 100" or decimals in "2,5 million" are left alone.
-NUMBER_GROUPS = re.compile(r"(?<![\w.,])\d{1,3}(?:(?:, ?| )\d{3})+(?![\w]|[.,]\d)")
-
-
-def join_number_groups(text: str) -> str:
-    """Rewrite every thousands-grouped number in `text` as plain digits: "7,801" -> "7801"."""
-    return NUMBER_GROUPS.sub(lambda match: re.sub(r"[ ,]", "", match.group()), text)
-
+from index.text.numbers import NUMBER_GROUPS, join_number_groups
 
 _NUMBER = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)?(?![\w]|[.,]\d)")
 _YEAR = re.compile(r"(19|20)\d\d")

@@ -16,40 +16,29 @@ filters are listed by date.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from index.records import Issue, Passage
-from index.errors import BadRequest, IndexUnavailable
+from index.embed.cache import VectorCache, embed_with_cache
+from index.embed.models import ModelSource
+from index.errors import IndexUnavailable
+from index.figures.extract import extract_figures
+from index.figures.records import FigureQuery, FigureRecord, FigureResult, FigureSeries
 from index.figures.series import SeriesCandidate, group_series
-from index.figures.extract import (
-    CONTACT,
-    COUNT,
-    DURATION,
-    MONEY,
-    PERCENTAGE,
-    extract_figures,
-    join_number_groups,
-)
-from index.search.filters import MAX_QUERY_CHARS, parse_filter_date, validate_k
-from index.search.fusion import Fused, Fusion
-from index.search.keyword import ANALYZER, query_terms
-from index.store.generations import Corpus
-from index.embed.models import VectorCache, cosine_top, embed_with_cache
+from index.records import Corpus, Issue, Passage
+from index.search import bm25
+from index.search.fusion import Fused, Fusion, promote
+from index.search.query import query_terms
+from index.search.semantic import semantic_ranking
+from index.text.analysis import analysed
+from index.text.numbers import join_number_groups
 
 FIGURES_FILE = "figures.json"
 FIGURE_VECTORS_FILE = "figure_vectors.npy"
-FIGURE_KINDS = (COUNT, PERCENTAGE, MONEY, DURATION, CONTACT)
-FIGURE_SORTS = ("relevance", "date")
-DEFAULT_FIGURES_K = 20
-SEMANTIC_MIN_SCORE = 0.15  # as for passages: below this cosine a figure is unrelated to the query
-BM25_K1, BM25_B = 1.2, 0.75  # Whoosh's defaults: figure records are a label and one sentence, all short
 # Figure records are a label and one sentence each: plain rank fusion of their two sides.  The
 # archive's passage fusion (index.search.fusion.DEFAULT_FUSION) was tuned on passages, not on these.
 FIGURE_FUSION = Fusion("rrf", 60)
@@ -58,100 +47,9 @@ FIGURE_FOUND_BY = "figure"  # found_by key of a passage holding the figure a num
 _NUMBER_QUERY = re.compile(r"[+]?\d+(?:\.\d+)?")
 
 
-# --- records ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FigureRecord:
-    """One figure mention where it stands in the archive.
-
-    `id` is the passage id and the mention's place in it (stable as passage ids are); `start`/`end`
-    are the offsets of `as_printed` in the passage text; `parts` a printed breakdown ("male", 691).
-    """
-
-    id: str
-    value: int | float
-    kind: str
-    unit: str
-    qualifier: str
-    label: str
-    as_printed: str
-    sentence: str
-    parts: tuple[tuple[str, int | float], ...]
-    passage_id: str
-    section: str
-    issue: Issue
-    countries: tuple[str, ...]
-    start: int
-    end: int
-
-    @property
-    def date(self) -> str | None:
-        return self.issue.date.iso if self.issue.date else None
-
-    @property
-    def value_text(self) -> str:
-        """The value for a reader: a phone number and a range as printed ("+992900800800", "1-2 hours"),
-        any other figure in one form ("330, 528" reads "330,528")."""
-        is_range = [name for name, _ in self.parts] == ["from", "to"]
-        return self.as_printed if self.kind == CONTACT or is_range else format_value(self.value, self.kind, self.unit)
-
-    @property
-    def title(self) -> str:
-        """What the figure is, in a few words: "count: victims of trafficking and vulnerable migrants"."""
-        return f"{self.kind}: {self.label}" if self.label else self.kind
-
-    def to_json(self) -> dict:
-        return {
-            "id": self.id,
-            "value": self.value,
-            "kind": self.kind,
-            "unit": self.unit,
-            "qualifier": self.qualifier,
-            "label": self.label,
-            "as_printed": self.as_printed,
-            "sentence": self.sentence,
-            "parts": [{"name": name, "value": value} for name, value in self.parts],
-            "passage_id": self.passage_id,
-            "section": self.section,
-            "issue": self.issue.summary_json(),
-            "date": self.date,
-            "countries": list(self.countries),
-            "start": self.start,
-            "end": self.end,
-        }
-
-
-def format_value(value: float, kind: str = COUNT, unit: str = "") -> str:
-    """A value as a reader expects it: "7,801", "6,300,000", "45%", "1,200,000 USD", "3 days"."""
-    number = f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
-    if kind == PERCENTAGE:
-        return f"{number}%"
-    if kind == MONEY and unit:
-        return f"{number} {unit}"
-    if kind == DURATION and unit:
-        return f"{number} {unit}{'' if value == 1 else 's'}"
-    return number
-
-
 def embedding_text(label: str, sentence: str) -> str:
     """What the embedding model reads of a figure: what it counts, then the sentence it stands in."""
     return f"{label}: {sentence}" if label else sentence
-
-
-@dataclass(frozen=True)
-class FigureSeries:
-    """One quantity reported in several newsletter issues: its points, one per issue, in date order.
-    `label` is the most descriptive (longest) of the points' labels."""
-
-    label: str
-    kind: str
-    unit: str
-    points: tuple[FigureRecord, ...]
-
-    def to_json(self) -> dict:
-        return {"label": self.label, "kind": self.kind, "unit": self.unit, "points": [
-            {"value": p.value, "as_printed": p.as_printed, "label": p.label, "date": p.date,
-             "passage_id": p.passage_id, "issue": p.issue.summary_json()} for p in self.points]}
 
 
 # --- building ----------------------------------------------------------------------------------------
@@ -177,10 +75,10 @@ def record_terms(label: str, sentence: str) -> str:
     """The words figure search's BM25 reads for a record, analysed as passages are, joined by spaces
     (no analysed word holds one).  Stored with the record at build time: analysing 100,000 records
     when an index opens took 15 s, and one string per record keeps the opening's memory peak low."""
-    return " ".join(token.text for token in ANALYZER(f"{label} {sentence}"))
+    return " ".join(analysed(f"{label} {sentence}"))
 
 
-def write_figure_index(directory: Path, corpus: Corpus, model: str | None, cache_path: Path, dimension: int,
+def write_figure_index(directory: Path, corpus: Corpus, model: ModelSource, cache_path: Path, dimension: int,
                        show_progress: bool) -> None:
     """Write the figure records, their vectors (`dimension` long, as the passages') and their series
     into the generation `directory`."""
@@ -195,7 +93,7 @@ def write_figure_index(directory: Path, corpus: Corpus, model: str | None, cache
     np.save(directory / FIGURE_VECTORS_FILE, vectors)
 
 
-def _figure_vectors(rows: Sequence[dict], model: str | None, cache_path: Path, show_progress: bool) -> np.ndarray:
+def _figure_vectors(rows: Sequence[dict], model: ModelSource, cache_path: Path, show_progress: bool) -> np.ndarray:
     """The "label: sentence" vectors of `rows`, from the vector cache where it has them."""
     from tqdm import tqdm
 
@@ -210,67 +108,6 @@ def _figure_vectors(rows: Sequence[dict], model: str | None, cache_path: Path, s
     return vectors
 
 
-# --- queries --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FigureQuery:
-    """A figure search.  `text` may be empty (then figures are listed by date); `minimum`/`maximum`
-    bound the value, `date_from`/`date_to` the issue date (YYYY, YYYY-MM or YYYY-MM-DD, inclusive)."""
-
-    text: str = ""
-    minimum: float | None = None
-    maximum: float | None = None
-    date_from: str | None = None
-    date_to: str | None = None
-    kind: str | None = None
-    sort: str = "relevance"
-    k: int = DEFAULT_FIGURES_K
-
-
-@dataclass(frozen=True)
-class FigureResult:
-    """The best `k` figures for a query, how many passed in all, and the series they are points of."""
-
-    query: str
-    sort: str
-    total: int
-    figures: tuple[FigureRecord, ...]
-    series: tuple[FigureSeries, ...]
-
-    def to_json(self) -> dict:
-        return {"query": self.query, "sort": self.sort, "total": self.total,
-                "figures": [figure.to_json() for figure in self.figures],
-                "series": [series.to_json() for series in self.series]}
-
-
-def parse_figure_bound(value: str, name: str) -> float:
-    """A min or max as typed ("1000", "7,801", "7 801", "2.5"); BadRequest naming `name` otherwise."""
-    joined = join_number_groups(value.strip())
-    if not re.fullmatch(r"-?\d+(?:\.\d+)?", joined):
-        raise BadRequest(f"{name} must be a number such as 1000, 7,801 or 2.5, not {value[:40]!r}")
-    return float(joined)
-
-
-def validate_figure_query(query: FigureQuery) -> FigureQuery:
-    """The query stripped, its dates as whole ISO days, if every parameter is in range; BadRequest
-    saying which is not."""
-    if query.kind is not None and query.kind not in FIGURE_KINDS:
-        raise BadRequest(f"kind must be one of {', '.join(FIGURE_KINDS)}, not {query.kind[:40]!r}")
-    if query.sort not in FIGURE_SORTS:
-        raise BadRequest(f"sort must be one of {', '.join(FIGURE_SORTS)}, not {query.sort[:40]!r}")
-    validate_k(query.k)
-    if query.minimum is not None and query.maximum is not None and query.minimum > query.maximum:
-        raise BadRequest(f"min ({query.minimum:g}) is more than max ({query.maximum:g})")
-    text = query.text.strip()
-    if len(text) > MAX_QUERY_CHARS:
-        raise BadRequest(f"the query is {len(text)} characters long; the limit is {MAX_QUERY_CHARS}")
-    date_from = parse_filter_date(query.date_from, "from") if query.date_from else None
-    date_to = parse_filter_date(query.date_to, "to", end=True) if query.date_to else None
-    if date_from and date_to and date_from > date_to:
-        raise BadRequest(f"from ({query.date_from}) is after to ({query.date_to})")
-    return replace(query, text=text, date_from=date_from, date_to=date_to)
-
-
 def query_number(text: str) -> float | None:
     """The number a query consists of ("7801", "7,801", "7 801", "+992900800800"), or None."""
     joined = join_number_groups(text.strip())
@@ -278,45 +115,6 @@ def query_number(text: str) -> float | None:
 
 
 # --- the open index -------------------------------------------------------------------------------
-
-class _BM25:
-    """Okapi BM25 over short documents, given as their analysed terms (record_terms), with the IDF the
-    passage index uses (see keyword.BM25); postings are numpy arrays, so a query costs a few array
-    operations per term."""
-
-    def __init__(self, documents: Sequence[str]):
-        vocabulary: dict[str, int] = {}
-        per_document = [np.array([vocabulary.setdefault(term, len(vocabulary)) for term in terms.split(" ") if term],
-                                 dtype=np.int64) for terms in documents]
-        self._lengths = np.array([len(ids) for ids in per_document], dtype=np.float64)
-        term_ids = np.concatenate(per_document) if per_document else np.zeros(0, dtype=np.int64)
-        doc_ids = np.repeat(np.arange(len(documents), dtype=np.int64), self._lengths.astype(np.int64))
-        # One (term, document) pair per posting, with how often the term is in the document.
-        stride = max(1, len(documents))
-        pairs, counts = np.unique(term_ids * stride + doc_ids, return_counts=True)
-        starts = np.searchsorted(pairs // stride, np.arange(len(vocabulary) + 1))
-        docs, counts = pairs % stride, counts.astype(np.float64)
-        self._postings = {term: (docs[starts[i]:starts[i + 1]], counts[starts[i]:starts[i + 1]])
-                          for term, i in vocabulary.items()}
-        self._average = float(self._lengths.mean()) if self._lengths.any() else 1.0
-
-    def rank(self, terms: Sequence[str], allowed: np.ndarray) -> list[tuple[int, float]]:
-        """(document, score) of the allowed documents holding any of `terms`, best first."""
-        scores = np.zeros(len(self._lengths))
-        matched = np.zeros(len(self._lengths), dtype=bool)
-        total = len(self._lengths)
-        for term in dict.fromkeys(terms):
-            if term not in self._postings:
-                continue
-            docs, counts = self._postings[term]
-            idf = math.log(1 + (total - len(docs) + 0.5) / (len(docs) + 0.5))
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * self._lengths[docs] / self._average)
-            scores[docs] += idf * counts * (BM25_K1 + 1) / (counts + norm)
-            matched[docs] = True
-        found = np.flatnonzero(matched & allowed)
-        order = found[np.lexsort((found, -scores[found]))]
-        return [(int(doc), float(scores[doc])) for doc in order]
-
 
 class FigureIndex:
     """The figure records of one generation, their vectors and series, and search over them."""
@@ -327,7 +125,7 @@ class FigureIndex:
         self.series = tuple(series)
         self._vectors = vectors
         self._ordinal_of_passage = passage_ordinals
-        self._keyword = _BM25(terms)
+        self._keyword = bm25.ArrayBM25(terms, bm25.FIGURES)
         self._chronological = sorted(range(len(self.records)), key=self._date_key)
         self._by_passage: dict[str, list[FigureRecord]] = {}
         for record in self.records:
@@ -398,8 +196,7 @@ class FigureIndex:
                 fusion: Fusion) -> list[Fused]:
         """Keyword and semantic rankings of the allowed records fused, exact value matches first."""
         keyword = self._keyword.rank(query_terms(text), allowed)
-        semantic = [(i, score) for i, score in cosine_top(self._vectors, embed(text), len(self.records), allowed)
-                    if score >= SEMANTIC_MIN_SCORE]
+        semantic = semantic_ranking(self._vectors, embed(text), len(self.records), allowed)
         number = query_number(text)
         exact = [i for i in range(len(self.records)) if allowed[i] and self.records[i].value == number]
         return promote(fusion.fuse({"keyword": keyword, "semantic": semantic}), exact, FIGURE_FOUND_BY)
@@ -418,18 +215,6 @@ class FigureIndex:
         touched = [(min(ids[p.id] for p in s.points if p.id in ids), n, s) for n, s in enumerate(self.series)
                    if any(p.id in ids for p in s.points)]
         return tuple(series for _, _, series in sorted(touched, key=lambda item: item[:2]))
-
-
-def promote(fused: list[Fused], first: Sequence[int], found_by: str) -> list[Fused]:
-    """`fused` with the items `first` moved to the front (in their fused order; those no side found
-    after them), each marked in its found_by with its rank among them."""
-    position = {item.ordinal: n for n, item in enumerate(fused)}
-    ordered = sorted(first, key=lambda o: (position.get(o, len(fused)), o))
-    promoted = [Fused(o, fused[position[o]].score if o in position else 0.0,
-                      {**(fused[position[o]].found_by if o in position else {}), found_by: rank})
-                for rank, o in enumerate(ordered, start=1)]
-    chosen = set(ordered)
-    return promoted + [item for item in fused if item.ordinal not in chosen]
 
 
 def _passes(record: FigureRecord, query: FigureQuery) -> bool:
@@ -457,18 +242,4 @@ def _series(points: Sequence[FigureRecord]) -> FigureSeries:
     return FigureSeries(label, points[0].kind, points[0].unit, tuple(points))
 
 
-# --- CSV ------------------------------------------------------------------------------------------------
 
-FIGURE_CSV_COLUMNS = ("value", "as_printed", "kind", "unit", "label", "issue_id", "issue_number", "issue_date",
-                      "date_inferred", "passage_id", "url", "countries", "sentence")
-
-
-def figure_csv_rows(result: FigureResult, link: Callable[[str], str]) -> list[list]:
-    """FIGURE_CSV_COLUMNS then one row per figure; `link` gives a passage's address from its id."""
-    rows: list[list] = [list(FIGURE_CSV_COLUMNS)]
-    for figure in result.figures:
-        issue = figure.issue
-        rows.append([figure.value, figure.as_printed, figure.kind, figure.unit, figure.label, issue.id,
-                     issue.number, figure.date or "", issue.date_inferred, figure.passage_id,
-                     link(figure.passage_id), "; ".join(figure.countries), figure.sentence])
-    return rows

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.figures.extract import COUNT, MONEY, PERCENTAGE
-from index.search.keyword import ANALYZER
+from index.text.analysis import ANALYZER
 
 SERIES_KINDS = (COUNT, PERCENTAGE, MONEY)
 SERIES_MIN_SIMILARITY = 0.7

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from index.ingest import dates
 from index.ingest.countries import countries_in, is_country_name
+from index.text.sentences import split_sentences
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,6 @@ _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
 _FOLLOW_US = re.compile(r"^(follow us\b|go to .{0,40}\bfacebook\b)", re.I)
 _CAPTION_LEAD = re.compile(r"^(photo( above| below)?( by\b|:)|footage from\b)", re.I)
 _CAPTION_ANYWHERE = re.compile(r"\bclick on the (photo|picture|image)\b", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
 _STUB_LINK_TEXTS = {"here", "click here", "link", "more"}
 _EMAIL_OR_URL = re.compile(r"\S+@\S+\.\w+|https?://|www\.|\.com/")
 _DATELINE = re.compile(
@@ -82,7 +82,7 @@ def _drop_caption(line: str) -> str:
     sometimes by the story itself.  Sentences after the lead are caption while they are short or talk
     about the picture; the first long sentence starts the story again.
     """
-    sentences = _SENTENCE_END.split(line)
+    sentences = split_sentences(line)
     kept = sentences[1:]
     while kept and (len(kept[0].split()) < MAX_CAPTION_SENTENCE_WORDS or re.search(r"\b(photo|video|footage)", kept[0], re.I)):
         kept.pop(0)

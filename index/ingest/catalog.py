@@ -20,8 +20,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.records import IssueDate
 from index.errors import ArchiveError
+from index.records import IssueDate
 
 CATALOG_NAME = "catalog.toml"
 DEFAULT_NEWSLETTER_TITLE = "Newsletter"

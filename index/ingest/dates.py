@@ -12,18 +12,9 @@ import re
 from datetime import date
 
 from index.records import IssueDate
+from index.text.months import MONTH_NUMBERS, MONTH_PATTERN
 
-MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-         ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-         ("october", "oct"), ("november", "nov"), ("december", "dec")],
-        start=1,
-    )
-    for name in names
-}
-MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+MONTH = MONTH_PATTERN
 YEAR = r"(?:19|20)\d\d"
 DAY = r"\d{1,2}"
 DASH = r"\s*[-–—]\s*"
@@ -55,14 +46,14 @@ def _dates_with_day(text: str) -> list[date]:
     found = []
     for pattern in (_DAY_MONTH_YEAR, _MONTH_DAY_YEAR):
         for m in pattern.finditer(text):
-            found.append(_valid(m["year"], MONTHS[m["month"].lower()], int(m["day"])))
+            found.append(_valid(m["year"], MONTH_NUMBERS[m["month"].lower()], int(m["day"])))
     for m in _NUMERIC.finditer(text):
         found.append(_valid(m["year"], int(m["month"]), int(m["day"])))
     return [d for d in found if d]
 
 
 def _months(text: str) -> list[date]:
-    return [d for m in _MONTH_YEAR.finditer(text) if (d := _valid(m["year"], MONTHS[m["month"].lower()], None))]
+    return [d for m in _MONTH_YEAR.finditer(text) if (d := _valid(m["year"], MONTH_NUMBERS[m["month"].lower()], None))]
 
 
 def parse_date(text: str) -> IssueDate | None:

@@ -1,9 +1,10 @@
 """Paragraphs of a story -> passages sized for the embedding model.
 
-all-MiniLM-L6-v2 reads at most 256 word pieces, the story title included (it is read with every
-passage); what lies beyond is not seen.  Word counts only approximate word pieces (names, quotes
-and figures cost more), so a passage must both stay within MAX_WORDS and, counted with the
-model's own tokenizer, within MAX_WORD_PIECES.
+The embedding model reads a limited number of word pieces (all-MiniLM-L6-v2: 256, less two special
+tokens), the story title included (it is read with every passage); what lies beyond is not seen.
+Word counts only approximate word pieces (names, quotes and figures cost more), so a passage must
+both stay within MAX_WORDS and, counted with the tokenizer of the model that will embed it, within
+that model's limit.
 
 Paragraphs are the natural unit: a short one is merged with its neighbours until the passage
 reaches MIN_WORDS, a long one is cut at list items or sentence ends into near-equal pieces.
@@ -14,42 +15,31 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections.abc import Callable
 
+from index.config import EmbeddingSettings
+from index.embed.models import load_word_pieces
+from index.embed.protocol import WordPieces
 from index.ingest.stories import Paragraph
+from index.text.sentences import split_sentences
 
 MIN_WORDS = 60
 MAX_WORDS = 200
-MAX_WORD_PIECES = 254  # the model's 256, less its two special tokens
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
 
 
-@functools.lru_cache(maxsize=1)
-def _tokenizer():
-    """The packaged model's tokenizer (a fast Rust tokenizer: no torch, milliseconds to load)."""
-    from tokenizers import Tokenizer
-
-    from index.config import default_model
-
-    tokenizer = Tokenizer.from_file(f"{default_model()}/tokenizer.json")
-    tokenizer.no_truncation()
-    tokenizer.no_padding()
-    return tokenizer
-
-
-def word_pieces(text: str) -> int:
-    """How many word pieces the embedding model reads for `text`, special tokens excluded."""
-    return len(_tokenizer().encode(text, add_special_tokens=False).ids)
+@functools.cache
+def default_word_pieces() -> WordPieces:
+    """The packaged model's tokenizer: what sizes passages when no other model is named."""
+    return load_word_pieces(EmbeddingSettings())
 
 
 def _words(text: str) -> int:
     return len(text.split())
 
 
-def _fitter(title: str) -> Callable[[str], bool]:
+def _fitter(title: str, pieces: WordPieces) -> Callable[[str], bool]:
     def fits(text: str) -> bool:
-        return _words(text) <= MAX_WORDS and word_pieces(f"{title}. {text}") <= MAX_WORD_PIECES
+        return _words(text) <= MAX_WORDS and pieces.count(f"{title}. {text}") <= pieces.limit
 
     return fits
 
@@ -59,7 +49,7 @@ def split_long(text: str, fits: Callable[[str], bool]) -> list[str]:
     list, else at sentence ends, else (a run-on "sentence") between words."""
     if fits(text):
         return [text]
-    for separator, units in (("\n", text.split("\n")), (" ", _SENTENCE_END.split(text)), (" ", text.split())):
+    for separator, units in (("\n", text.split("\n")), (" ", split_sentences(text)), (" ", text.split())):
         if len(units) > 1:
             return [piece for packed in _pack(units, separator, fits) for piece in split_long(packed, fits)]
     return [text]
@@ -84,10 +74,11 @@ def _pack(units: list[str], separator: str, fits: Callable[[str], bool]) -> list
     return pieces
 
 
-def size_passages(paragraphs: list[Paragraph], title: str) -> list[Paragraph]:
-    """Passages for the story `title`, in reading order.  Story text and boilerplate are packed
-    separately, so a contact block between two short paragraphs does not keep them apart."""
-    fits = _fitter(title)
+def size_passages(paragraphs: list[Paragraph], title: str, pieces: WordPieces) -> list[Paragraph]:
+    """Passages for the story `title`, in reading order, each within what `pieces` (the embedding
+    model's tokenizer) allows.  Story text and boilerplate are packed separately, so a contact block
+    between two short paragraphs does not keep them apart."""
+    fits = _fitter(title, pieces)
     units = [(index, Paragraph(piece, p.recurring))
              for index, p in enumerate(paragraphs) for piece in split_long(p.text, fits)]
     packed = (_merge_short([u for u in units if not u[1].recurring], fits)

@@ -11,15 +11,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from index.embed.protocol import WordPieces
+from index.errors import ArchiveError
 from index.ingest import dates
+from index.ingest.blocks import read_blocks
 from index.ingest.catalog import Catalog, CatalogEntry
 from index.ingest.countries import countries_in
-from index.records import COUNTRIES, Issue, IssueDate, ParsedIssue, Passage, Section
-from index.errors import ArchiveError
-from index.ingest.blocks import read_blocks
-from index.ingest.passages import size_passages
+from index.ingest.passages import default_word_pieces, size_passages
 from index.ingest.pdf import PdfUnreadable, pdf_text
 from index.ingest.stories import DraftSection, group_sections
+from index.records import COUNTRIES, Issue, ParsedIssue, Passage, Section
 
 ISSUE_SUFFIXES = (".txt", ".md", ".pdf")
 # The largest file read.  A newsletter issue's text is ~50 KB and its PDF a few MB; anything far
@@ -69,14 +70,6 @@ def _decode_pdf(name: str, data: bytes) -> str:
         raise UnreadableFile(f"{name}: {exc}") from exc
 
 
-def display_date(date: IssueDate) -> str:
-    """"24 December 2020" or "November 2020"."""
-    year, month = int(date.iso[:4]), int(date.iso[5:7])
-    month_name = ("January February March April May June July August September October November "
-                  "December").split()[month - 1]
-    return f"{int(date.iso[8:10])} {month_name} {year}" if date.precision == "day" else f"{month_name} {year}"
-
-
 def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str) -> Issue:
     printed = next((found for block in read_blocks(text) if block.kind == "header"
                     and (found := dates.read_header(block.text))), None)
@@ -93,7 +86,7 @@ def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str
     provenance["title"] = "catalog" if entry.title else "inferred"
     provenance["source_link"] = "catalog" if entry.source_link else "unknown"
     title = entry.title or ", ".join(
-        [newsletter_title] + ([f"Issue {number}"] if number is not None else []) + ([display_date(date)] if date else [])
+        [newsletter_title] + ([f"Issue {number}"] if number is not None else []) + ([date.display()] if date else [])
     )
     return Issue(
         id=Path(source).stem,
@@ -107,7 +100,7 @@ def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str
     )
 
 
-def _build(issue: Issue, drafts: list[DraftSection]) -> ParsedIssue:
+def _build(issue: Issue, drafts: list[DraftSection], pieces: WordPieces) -> ParsedIssue:
     sections, passages = [], []
     for section_no, draft in enumerate(drafts, start=1):
         section_id = f"{issue.id}-s{section_no}"
@@ -116,7 +109,7 @@ def _build(issue: Issue, drafts: list[DraftSection]) -> ParsedIssue:
         sections.append(Section(section_id, issue.id, section_no, draft.title, draft.title_generated,
                                 draft.dateline, countries_in(section_text)))
         story_countries = set(countries_in(f"{draft.title} {draft.dateline or ''}"))
-        for passage_no, piece in enumerate(size_passages(draft.paragraphs, draft.title), start=1):
+        for passage_no, piece in enumerate(size_passages(draft.paragraphs, draft.title, pieces), start=1):
             countries = tuple(c for c in COUNTRIES if c in story_countries | set(countries_in(piece.text)))
             passages.append(Passage(
                 id=f"{section_id}-p{passage_no}",
@@ -131,15 +124,16 @@ def _build(issue: Issue, drafts: list[DraftSection]) -> ParsedIssue:
     return ParsedIssue(issue, tuple(sections), tuple(passages))
 
 
-def parse_issue(source: str, text: str, catalog: Catalog) -> ParsedIssue:
-    """Parse the text of the file named `source` (its name in `archive/`)."""
+def parse_issue(source: str, text: str, catalog: Catalog, pieces: WordPieces | None = None) -> ParsedIssue:
+    """Parse the text of the file named `source` (its name in `archive/`), its passages sized for the
+    tokenizer `pieces` (default: the packaged model's)."""
     issue = _metadata(source, text, catalog.entry(source), catalog.newsletter_title)
-    return _build(issue, group_sections(read_blocks(text)))
+    return _build(issue, group_sections(read_blocks(text)), pieces or default_word_pieces())
 
 
-def read_issue(path: Path, catalog: Catalog) -> ParsedIssue:
+def read_issue(path: Path, catalog: Catalog, pieces: WordPieces | None = None) -> ParsedIssue:
     """Read and parse one file of the archive; UnreadableFile if it is not usable text."""
-    parsed = parse_issue(path.name, decode(path), catalog)
+    parsed = parse_issue(path.name, decode(path), catalog, pieces)
     if not parsed.passages:
         raise UnreadableFile(f"{path.name}: no story text found")
     return parsed

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from index.ingest.blocks import Block, mend_page_breaks, press_dateline
 from index.ingest.countries import countries_in, is_country_name
 from index.records import COUNTRIES
-from index.ingest.blocks import Block, mend_page_breaks, press_dateline
 
 GENERATED_TITLE_WORDS = 8
 _MISSION_OPENING = re.compile(r"^IOM (?:in )?(" + "|".join(COUNTRIES) + r")\b")

@@ -14,8 +14,8 @@ from datetime import date
 
 import numpy as np
 
-from index.records import COUNTRIES, Filters, Issue, Passage
 from index.errors import BadRequest
+from index.records import COUNTRIES, Filters, Issue, Passage
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100

@@ -86,3 +86,15 @@ def demote_repeated_boilerplate(fused: list[Fused], passages: Sequence) -> list[
             seen = True
         kept.append(item)
     return kept + demoted
+
+
+def promote(fused: list[Fused], first: Sequence[int], found_by: str) -> list[Fused]:
+    """`fused` with the items `first` moved to the front (in their fused order; those no side found
+    after them), each marked in its found_by with its rank among them."""
+    position = {item.ordinal: n for n, item in enumerate(fused)}
+    ordered = sorted(first, key=lambda o: (position.get(o, len(fused)), o))
+    promoted = [Fused(o, fused[position[o]].score if o in position else 0.0,
+                      {**(fused[position[o]].found_by if o in position else {}), found_by: rank})
+                for rank, o in enumerate(ordered, start=1)]
+    chosen = set(ordered)
+    return promoted + [item for item in fused if item.ordinal not in chosen]

@@ -7,7 +7,7 @@ passages at once, as dense arrays of scores and matches: Term (each term's posti
 frequencies, read from Whoosh once and kept in a bounded cache; field lengths once per index) scored
 by BM25F with the searcher's own IDF, average field lengths, byte-coded field lengths, K1, B and
 boosts; Or sums the scores of what matches any part, And of what matches every part (as Whoosh's
-union and intersection matchers do); Excluding (index.search.keyword's NOT) removes what its second part
+union and intersection matchers do); Excluding (index.search.query's NOT) removes what its second part
 matches.  Any other node (a phrase, say) is scored by Whoosh's own matcher, over its matches only.
 Ties go to the lower docnum, as in Whoosh.  The scores equal those Whoosh gives every matching
 passage; Whoosh's top-N collection with a limit can miss passages whose score ties or nears the
@@ -24,16 +24,16 @@ import numpy as np
 from whoosh import query as whoosh_query
 from whoosh.searching import Searcher
 
+from index.search import bm25
+from index.search.query import Excluding
+
 MAX_CACHED_POSTINGS = 8_000_000  # entries (docnum + frequency, 12 bytes each): about 100 MB at most
 
 
-class FastOrScorer:
+class NumpyScorer:
     """Numpy BM25F over one Whoosh searcher; call under the searcher's lock (it reads postings)."""
 
     def __init__(self, searcher: Searcher):
-        from index.search.keyword import Excluding  # the NOT of index.search.keyword (imports this module)
-
-        self._excluding = Excluding
         self._searcher = searcher
         self._weighting = searcher.weighting
         self._count = searcher.doc_count_all()
@@ -72,11 +72,9 @@ class FastOrScorer:
             matched = np.zeros(self._count, dtype=bool)
             docs, freqs = self._term(q.fieldname, q.text)
             if len(docs):
-                b, k1 = self._parameters(q.fieldname)
-                idf = self._searcher.idf(q.fieldname, q.text)
-                avgfl = self._searcher.avg_field_length(q.fieldname) or 1
-                lengths = self._field_lengths(q.fieldname)[docs]
-                scores[docs] = boost * q.boost * idf * ((freqs * (k1 + 1)) / (freqs + k1 * ((1 - b) + b * lengths / avgfl)))
+                scores[docs] = boost * q.boost * bm25.term_scores(
+                    freqs, self._field_lengths(q.fieldname)[docs], self._searcher.avg_field_length(q.fieldname) or 1,
+                    self._searcher.idf(q.fieldname, q.text), self._parameters(q.fieldname))
                 matched[docs] = True
             return scores, matched
         if type(q) in (whoosh_query.Or, whoosh_query.And):
@@ -88,7 +86,7 @@ class FastOrScorer:
             scores = np.sum([part[0] for part in parts], axis=0)
             matched = (np.logical_or if type(q) is whoosh_query.Or else np.logical_and).reduce([part[1] for part in parts])
             return np.where(matched, scores, 0.0), matched
-        if type(q) is self._excluding:
+        if type(q) is Excluding:
             kept = self._evaluate(q.a, boost * q.boost)
             banned = self._evaluate(q.b, 1.0)
             if kept is None or banned is None:
@@ -111,9 +109,9 @@ class FastOrScorer:
             matcher.next()
         return scores, matched
 
-    def _parameters(self, field: str) -> tuple[float, float]:
+    def _parameters(self, field: str) -> bm25.BM25Parameters:
         weighting = self._weighting
-        return weighting._field_B.get(field, weighting.B), weighting.K1
+        return bm25.BM25Parameters(k1=weighting.K1, b=weighting._field_B.get(field, weighting.B))
 
     def _field_lengths(self, field: str) -> np.ndarray:
         lengths = self._lengths.get(field)

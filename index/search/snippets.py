@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from index.search.keyword import ANALYZER, query_terms
+from index.search.query import query_terms
+from index.text.analysis import ANALYZER
 
 SNIPPET_CHARS = 320
 

@@ -15,13 +15,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.store.build import BuildReport, build_index, stale_reason
-from index.ingest.catalog import Catalog, load_catalog
 from index.config import Settings
-from index.records import ParsedIssue
 from index.errors import ArchiveError
 from index.figures.extract import numbers_in
+from index.ingest.catalog import Catalog, load_catalog
 from index.ingest.reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
+from index.records import ParsedIssue
+from index.store.build import BuildReport, build_index, stale_reason
 from index.store.generations import file_sha256
 
 NEW, REPLACES, IDENTICAL = "new", "replaces", "identical"

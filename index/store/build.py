@@ -7,23 +7,27 @@ generation being served stays as it was.
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from index.ingest.catalog import CATALOG_NAME, Catalog, load_catalog
 from index.config import Settings
-from index.records import ParsedIssue
+from index.embed.cache import VectorCache, embed_with_cache
+from index.embed.models import ModelSource, backend_for, load_word_pieces, model_id
+from index.embed.protocol import Embedder, WordPieces
 from index.errors import ArchiveError
 from index.figures.figure_index import FIGURES_FILE, write_figure_index
-from index.search.keyword import build_keyword_index
+from index.ingest.catalog import CATALOG_NAME, Catalog, load_catalog
 from index.ingest.reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
+from index.records import Corpus, ParsedIssue
+from index.search.keyword import build_keyword_index
+from index.store.generations import Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
 from index.store.reuse import ParseCache, code_digest, reusable_outputs, take_over
-from index.store.generations import Corpus, Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
-from index.embed.models import VectorCache, embed_with_cache, embedding_backend, model_id
 
 
 @dataclass
@@ -84,9 +88,9 @@ def stale_reason(settings: Settings) -> str | None:
     if manifest.get("model_config") != settings.model:
         wanted = settings.model or "the packaged default"
         return f"the index was built with model {manifest.get('model')}, the configuration asks for {wanted}"
-    if manifest.get("embedding_backend", "torch") != embedding_backend(settings.model):
+    if manifest.get("embedding_backend", "torch") != backend_for(settings.embedding):
         return (f"the index was built with embedding backend {manifest.get('embedding_backend', 'torch')}, "
-                f"the configuration asks for {embedding_backend(settings.model)}")
+                f"the configuration asks for {backend_for(settings.embedding)}")
     return None
 
 
@@ -110,10 +114,11 @@ def read_archive(settings: Settings, report: BuildReport,
     files, ignored = archive_files(settings.archive_dir)
     catalog_path = settings.archive_dir / CATALOG_NAME
     catalog = load_catalog(settings.archive_dir)
+    pieces = functools.cache(lambda: load_word_pieces(settings.embedding))  # only when a file is parsed
     parsed = []
     for path in files:
         try:
-            parsed.append(_parse(path, catalog, parse_cache))
+            parsed.append(_parse(path, catalog, parse_cache, pieces))
         except UnreadableFile as exc:
             report.skipped.append((path.name, str(exc).removeprefix(f"{path.name}: ")))
     report.skipped += ignored
@@ -128,26 +133,27 @@ def read_archive(settings: Settings, report: BuildReport,
     return corpus, fingerprint
 
 
-def _parse(path: Path, catalog: Catalog, parse_cache: ParseCache | None) -> ParsedIssue:
+def _parse(path: Path, catalog: Catalog, parse_cache: ParseCache | None,
+           pieces: Callable[[], WordPieces]) -> ParsedIssue:
+    """`path` parsed, its passages sized for the tokenizer `pieces()` gives (the embedding model's)."""
     if parse_cache is None:
-        return read_issue(path, catalog)
+        return read_issue(path, catalog, pieces())
     key = parse_cache.key(path, catalog)
     parsed = parse_cache.get(key)
     if parsed is None:
-        parsed = read_issue(path, catalog)
+        parsed = read_issue(path, catalog, pieces())
         parse_cache.put(key, parsed)
     return parsed
 
 
-def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: dict,
+def write_generation(store: Store, corpus: Corpus, model: ModelSource, manifest: dict,
                      report: BuildReport, show_progress: bool, with_figures: bool = True) -> Path:
     """Index `corpus` (documents, vectors, keyword index, and unless told not to, figures) into a new
     generation of `store` and switch to it.  The keyword and figure indexes are taken over from the
     served generation where index.store.reuse allows.  Anything that fails or is interrupted leaves no
     trace and the served generation as it was."""
-    manifest = {**manifest, "code_digest": code_digest(), "model": model_id(model),
-                "model_config": model,  # None: the packaged default
-                "embedding_backend": embedding_backend(model)}  # how the vectors were computed (index.embed.models)
+    manifest = {**manifest, "code_digest": code_digest(), "model": model.model_id,
+                "embedding_backend": model.backend}  # how the vectors were computed (index.embed)
     building = store.new_generation()
     try:
         write_documents(building / "documents.json", corpus)
@@ -199,17 +205,20 @@ def _served(store: Store) -> tuple[Path | None, dict | None]:
         return None, None
 
 
-def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
-    """Build a new generation from `settings.archive_dir` and switch to it when complete."""
+def build_index(settings: Settings, show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:
+    """Build a new generation from `settings.archive_dir` and switch to it when complete.  Vectors
+    come from the configured model, or from `embedder` (the benchmark's approximation, say)."""
     report = BuildReport()
     started = time.perf_counter()
     store = Store(settings.index_dir)
-    parse_cache = ParseCache(store.parse_cache_dir)
+    parse_cache = ParseCache(store.parse_cache_dir, model_id(settings.model))
     corpus, fingerprint = read_archive(settings, report, parse_cache)
     report.issues, report.passages = len(corpus.issues), len(corpus.passages)
     report.seconds["parse"] = time.perf_counter() - started
-    report.generation = write_generation(store, corpus, settings.model, {
+    model = ModelSource.loaded(embedder) if embedder else ModelSource.configured(settings.embedding)
+    report.generation = write_generation(store, corpus, model, {
         "fingerprint": fingerprint,
+        "model_config": settings.model,  # None: the packaged default
         "files": [issue.source for issue in corpus.issues],
         "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
     }, report, show_progress)

@@ -26,13 +26,12 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.records import Issue, IssueDate, Passage, Section
 from index.errors import IndexUnavailable
+from index.records import Corpus, Issue, IssueDate, Passage, Section
 
 SCHEMA_VERSION = 4  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
 # 4: each figure record holds its analysed terms
@@ -40,15 +39,6 @@ KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
 GENERATION_NAME = re.compile(r"gen-[\w.-]+")
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """Everything one generation holds apart from its search structures."""
-
-    issues: tuple[Issue, ...]
-    sections: tuple[Section, ...]
-    passages: tuple[Passage, ...]
 
 
 def file_sha256(path: Path) -> str:

@@ -2,15 +2,18 @@
 
 Vectors come from the content-keyed vector cache (index.embed.models).  Besides them:
 
-- a parsed file, from the parse cache: keyed by the file's name and bytes, its catalog entry and
-  the code, so editing a file, its catalog entry or the parser parses it again;
+- a parsed file, from the parse cache: keyed by the file's name and bytes, its catalog entry, the
+  model whose tokenizer sizes passages, and the code, so editing a file, its catalog entry or the
+  parser parses it again;
 - the keyword index and the figure index, from the generation being served: taken over (hard-linked,
   generations are never written to once committed) when that generation was built by the same code
   from the same documents.json (and, for figures, with the same model and embedding backend), and
   its files still match their checksums.
 
-"The same code" is one hash over the library's source files (`code_digest`): any change to it makes
-every output be computed again, the conservative side of being wrong.
+"The same code" is one hash over the source that shapes an index (`code_digest`: the records, text
+analysis, reading files, figure extraction and the keyword schema and writer), so editing the web
+app, evaluation or the benchmark keeps what was built; any change to that source makes every output
+be computed again, the conservative side of being wrong.
 """
 
 from __future__ import annotations
@@ -22,20 +25,27 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
+from index.figures.figure_index import FIGURE_VECTORS_FILE, FIGURES_FILE
 from index.ingest.catalog import Catalog
 from index.records import ParsedIssue
-from index.figures.figure_index import FIGURE_VECTORS_FILE, FIGURES_FILE
 from index.store.generations import CHECKSUMMED_NAME, file_sha256, verify_files
 
 FIGURE_OUTPUTS = (FIGURES_FILE, FIGURE_VECTORS_FILE)
 
 
+LIBRARY = Path(__file__).resolve().parent.parent
+SHAPING_SOURCE = ("records.py", "text", "ingest", "figures", "search/schema.py", "search/keyword.py",
+                  "store/generations.py", "store/build.py")
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """One hash over the source of the `index` package."""
+    """One hash over the source that shapes an index (SHAPING_SOURCE, files and packages of `index`)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in SHAPING_SOURCE:
+        path = LIBRARY / name
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(str(source.relative_to(LIBRARY)).encode() + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -45,12 +55,13 @@ class ParseCache:
     An entry that cannot be read back (damaged, from another Python) is parsed again, never an error.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, sizing_model: str) -> None:
         self.directory = directory
+        self.sizing_model = sizing_model  # the model whose tokenizer sizes passages
         self.used: set[str] = set()
 
     def key(self, path: Path, catalog: Catalog) -> str:
-        parts = (code_digest(), path.name, file_sha256(path), catalog.newsletter_title, repr(catalog.entry(path.name)))
+        parts = (code_digest(), self.sizing_model, path.name, file_sha256(path), catalog.newsletter_title, repr(catalog.entry(path.name)))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def get(self, key: str) -> ParsedIssue | None:

@@ -1,0 +1,27 @@
+"""The semantic side: exact cosine search over L2-normalised vectors, and the line below which a
+vector's neighbour is unrelated rather than a weak match."""
+
+from __future__ import annotations
+
+import numpy as np
+
+SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage (or figure) is unrelated to the query, not a weak match
+
+
+def cosine_top(matrix: np.ndarray, query: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """The `limit` rows of `matrix` most similar to `query`, best first, among the `allowed` rows (a bool mask)."""
+    scores = matrix @ query
+    if allowed is not None:
+        scores = np.where(allowed, scores, -np.inf)
+    limit = min(limit, int(np.isfinite(scores).sum()))
+    if limit <= 0:
+        return []
+    top = np.argpartition(-scores, limit - 1)[:limit]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(int(i), float(scores[i])) for i in top]
+
+
+def semantic_ranking(matrix: np.ndarray, query: np.ndarray, limit: int,
+                     allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """cosine_top without the rows below SEMANTIC_MIN_SCORE."""
+    return [(row, score) for row, score in cosine_top(matrix, query, limit, allowed) if score >= SEMANTIC_MIN_SCORE]
