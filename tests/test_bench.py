@@ -10,9 +10,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from index.config import ROOT
 from bench.synthetic import approximate_vectors, sentences, write_synthetic_archive
+
+pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'
 
 
 def test_bench_quick_small_reports_every_figure():

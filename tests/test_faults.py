@@ -32,6 +32,8 @@ from index.facade import Archive, LiveArchive, build
 from index.ingest.reader import MAX_FILE_BYTES, UnreadableFile, decode
 from webapp import create_app
 
+pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'
+
 GOOD_ISSUE = """\
 IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
 

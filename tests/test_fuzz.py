@@ -32,6 +32,8 @@ from index.ingest.reader import UnreadableFile, parse_issue, read_issue
 from webapp import create_app
 from webapp.openapi import openapi_document
 
+pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'
+
 SCALE = float(os.environ.get("FUZZ_EXAMPLES", "1"))
 DERANDOMIZE = os.environ.get("FUZZ_RANDOM") != "1"
 

@@ -27,6 +27,8 @@ from index.facade import LiveArchive, build
 from loopback import served
 from webapp import create_app
 
+pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'
+
 CLIENTS = 32
 SERVER_THREADS = 8  # scripts/serve.py's default
 LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "20"))

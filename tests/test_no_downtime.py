@@ -20,6 +20,8 @@ from index.facade import Archive, LiveArchive, build
 from loopback import get, served
 from webapp import create_app
 
+pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'
+
 NEW_ISSUE = """IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2023
 
 SOLAR KETTLES FOR BORDER VILLAGES
