@@ -33,8 +33,9 @@ import numpy as np
 from index.errors import IndexUnavailable
 from index.records import Corpus, Issue, IssueDate, Passage, Section
 
-SCHEMA_VERSION = 4  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
-# 4: each figure record holds its analysed terms
+SCHEMA_VERSION = 5  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
+# 4: each figure record holds its analysed terms; 5: the keyword index's analyzer is index.text.analysis's
+# (Whoosh stores the schema with its classes' module paths, so a generation of 4 no longer opens)
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
