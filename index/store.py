@@ -34,8 +34,8 @@ import numpy as np
 from .documents import Issue, IssueDate, Passage, Section
 from .errors import IndexUnavailable
 
-SCHEMA_VERSION = 4  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
-# 4: each figure record holds its analysed terms
+SCHEMA_VERSION = 5  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
+# 4: each figure record holds its analysed terms; 5: each passage holds the PDF page it starts on
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
@@ -82,7 +82,7 @@ def _section_from_json(issue_id: str, data: dict) -> Section:
 
 def _passage_from_json(data: dict) -> Passage:
     return Passage(data["id"], data["issue_id"], data["section_id"], data["section"], data["position"],
-                   data["text"], tuple(data["countries"]), data["recurring"])
+                   data["text"], tuple(data["countries"]), data["recurring"], data["page"])
 
 
 def write_documents(path: Path, corpus: Corpus) -> None:
