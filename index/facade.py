@@ -47,6 +47,8 @@ from .figure_index import (
 from .figure_series import SERIES_KINDS, SERIES_MIN_SIMILARITY
 from .ingest import AddRefused, AddReport, Arrival
 from .ingest import add_files as _add_files
+from .ingest import check_files
+from .preview import preview_json
 from .snippets import Segment, paragraphs, snippet
 from .beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
 from .benchmark import embedding_rate, embedding_rates, passage_texts, prefill_vectors, synthetic_settings
@@ -63,7 +65,7 @@ __all__ = [
     "BuildReport", "Fts5Baseline", "embedding_backend", "embedding_rate", "embedding_rates", "passage_texts",
     "prefill_vectors", "synthetic_settings",
     "SearchResult", "Settings", "UnknownId", "build", "format_table", "index_staleness", "parse_filter_date",
-    "AddRefused", "AddReport", "Arrival", "add_files",
+    "AddRefused", "AddReport", "Arrival", "add_files", "preview_files",
     "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",
     "FigureResult", "FigureSeries", "figure_csv_rows", "format_value", "parse_figure_bound", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
 ]
@@ -481,3 +483,8 @@ def add_files(paths: list[Path], force: bool = False, settings: Settings | None 
               show_progress: bool = False) -> AddReport:
     """Copy newsletter issue files into the archive and update the index, all or nothing (see index.ingest)."""
     return _add_files(settings or Settings.from_env(), paths, force, show_progress)
+
+
+def preview_files(paths: list[Path], force: bool = False, settings: Settings | None = None) -> list[dict]:
+    """What `add_files` would add, read and checked but not copied, the index untouched (see index.preview)."""
+    return [preview_json(arrival) for arrival in check_files(settings or Settings.from_env(), paths, force)]
