@@ -52,7 +52,7 @@ def read_docx(data: bytes) -> Reading:
             blocks.append(Block("header" if dates.is_header(text) else "heading", text))
         elif any(re.fullmatch(r"Heading \d", name) for name in style):
             blocks.append(Block("heading", text))
-        elif block := body_block([("- " if "List" in " ".join(style) else "") + text]):
+        elif block := body_block([text]):
             blocks.append(block)
     return Reading(tuple(blocks), tuple(dropped), header)
 

@@ -85,21 +85,19 @@ def _article_blocks(document) -> tuple[list[Block], tuple[Dropped, ...]]:
     for element in document.iter("head", "p", "list", "table", "quote"):
         if element.getparent() is not None and element.getparent().tag in ("item", "cell", "list", "quote"):
             continue
-        if element.tag == "list":
-            lines = ["- " + _text(item) for item in element.iter("item") if _text(item)]
+        if element.tag == "list":  # each item a paragraph (a key figure with its label)
+            texts = [_text(item) for item in element.iter("item")]
         elif element.tag == "table":
-            lines = [" ".join(_text(cell) for cell in row.iter("cell")) for row in element.iter("row")]
+            texts = [" ".join(_text(cell) for cell in row.iter("cell")) for row in element.iter("row")]
         else:
-            lines = [_text(element)]
-        lines = [line for line in lines if line and line != "- "]
-        if not lines:
-            continue
-        if len(lines) == 1 and is_chrome(lines[0]):
-            chrome.append(Dropped("site chrome", lines[0]))
-        elif element.tag == "head":
-            blocks.append(Block("header" if dates.is_header(lines[0]) else "heading", lines[0]))
-        elif block := body_block(lines):
-            blocks.append(block)
+            texts = [_text(element)]
+        for text in filter(None, texts):
+            if is_chrome(text):
+                chrome.append(Dropped("site chrome", text))
+            elif element.tag == "head":
+                blocks.append(Block("header" if dates.is_header(text) else "heading", text))
+            elif block := body_block([text]):
+                blocks.append(block)
     return blocks, tuple(chrome)
 
 

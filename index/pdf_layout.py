@@ -46,6 +46,7 @@ from .pdf_limits import Deadline, NoTextLayer, PdfUnreadable, check_limits, quie
 from .reading import Reading, body_block
 
 ZONE = 0.1  # the top and bottom tenth of a page, where running headers and footers stand
+MIN_WORDS_FOR_COLUMNS = 10  # fewer words than this are read as one column
 MIN_GUTTER = 7.0  # points: the narrowest white strip that separates columns
 GUTTER_COVER = 0.04  # a strip is white when fewer than this share of the page's lines reach into it
 HEADING_RATIO = 1.12  # a line this much larger than the body type is a heading
@@ -185,7 +186,7 @@ def _is_white(colour: object) -> bool:
 
 def gutters(words: list[dict]) -> list[tuple[float, float]]:
     """The white vertical strips between columns: (left, right) in points, left to right."""
-    if len(words) < 10:
+    if len(words) < MIN_WORDS_FOR_COLUMNS:
         return []
     left, right = min(w["x0"] for w in words), max(w["x1"] for w in words)
     cover = [0] * (int(right - left) + 2)
@@ -216,7 +217,7 @@ def ordered_lines(words: list[dict], page: int, prefix: str, height: float | Non
     column by column, each column top to bottom.  Columns are found between the zones where running
     headers and footers stand (a footer centred on the page stands in the gutter)."""
     inside = [w for w in words if height is None or ZONE * height <= w["top"] and w["bottom"] <= (1 - ZONE) * height]
-    strips = gutters(inside)
+    strips = gutters(inside if len(inside) >= MIN_WORDS_FOR_COLUMNS else words)
 
     def crosses(word: dict) -> bool:
         return any(word["x0"] < g[1] - 1 and word["x1"] > g[0] + 1 for g in strips)
@@ -343,12 +344,12 @@ def _running_keys(pages: list[Page]) -> set[str]:
 def _furniture_kind(line: Line, page: Page, running: set[str]) -> str | None:
     if not _in_zone(line, page):
         return None
+    if _PAGE_NUMBER.match(line.text):
+        return "page number"
     if _running_key(line.text) in running:
         return "running header or footer"
     if dates.is_header(line.text):
         return "issue header"
-    if _PAGE_NUMBER.match(line.text):
-        return "page number"
     return None
 
 
