@@ -61,14 +61,22 @@ def read_html(data: bytes) -> Reading:
     header = _header(document, blocks)
     if header:
         blocks = [Block("header", header.text)] + [b for b in blocks if b.text != header.text]
-    article = _letters(" ".join(block.text for block in blocks))
-    dropped = chrome + tuple(Dropped("site chrome", text) for text in _visible_texts(page) if _letters(text) not in article)
+    dropped = chrome + tuple(Dropped("site chrome", text) for text in _visible_texts(page) if not _in_article(text, blocks))
     return Reading(tuple(blocks), dropped, header)
 
 
 def _letters(text: str) -> str:
     """Text reduced to its letters, to tell whether one text holds another (note calls, spacing aside)."""
     return re.sub(r"[\W\d_]+", "", text.casefold())
+
+
+def _in_article(text: str, blocks: list[Block]) -> bool:
+    """Whether a text seen on the page is in the article: a whole block of it, or, when it is long
+    enough not to match by chance, a part of its text."""
+    key = _letters(text)
+    if len(text.split()) >= 6:
+        return key in _letters(" ".join(block.text for block in blocks))
+    return any(key == _letters(block.text) for block in blocks)
 
 
 def _text(element) -> str:

@@ -1,11 +1,10 @@
 """A designed PDF newsletter issue -> blocks in reading order, read from the layout the PDF carries.
 
-The library is pdfplumber (https://github.com/jsvine/pdfplumber, MIT, on pdfminer.six, MIT): it gives
-every word with its position, font name, size and fill colour, and the page's filled rectangles
-and images, which is what a layout is made of.  pypdf (BSD) gives text with positions but neither
-weight nor colour, pypdfium2 (Apache/BSD) neither; PyMuPDF is AGPL.  pdfminer's own layout analysis
-(LAParams) is not used: it groups text into boxes without knowing columns, running headers or
-headings, which are what a newsletter's reader goes by.  What is read, and how:
+The library is pdfplumber (https://github.com/jsvine/pdfplumber, MIT, on pdfminer.six, MIT): every
+word with its position, font name, size and fill colour, and the page's filled rectangles and images.
+pypdf (BSD) and pypdfium2 (Apache/BSD) give positions but not weight or colour; PyMuPDF is AGPL.
+pdfminer's own layout analysis (LAParams) groups text into boxes without knowing columns, running
+headers or headings, which are what a newsletter's reader goes by.  What is read, and how:
 
 - Columns.  A gutter is a vertical strip of the page that (almost) no word covers, from the top of
   the text to its bottom; the strips between gutters are columns.  A line that crosses a gutter (a
@@ -130,11 +129,9 @@ def _colour(value: object) -> tuple:
     if not isinstance(value, (tuple, list)) or not value or not all(isinstance(c, (int, float)) for c in value):
         return (0,)
     channels = tuple(round(float(c), 2) for c in value)
-    if len(channels) == 3 and max(channels) - min(channels) < 0.05:
-        return (0,)
-    if len(channels) == 4 and max(channels[:3]) < 0.05:  # CMYK without colour: black or grey
-        return (0,)
-    return (0,) if len(channels) == 1 else channels
+    grey = (len(channels) == 3 and max(channels) - min(channels) < 0.05  # RGB
+            or len(channels) == 4 and max(channels[:3]) < 0.05)  # CMYK without cyan, magenta or yellow
+    return (0,) if grey or len(channels) == 1 else channels
 
 
 def _page(page, number: int) -> Page:
@@ -179,9 +176,7 @@ def _boxes(page) -> list[tuple[float, float, float, float]]:
 def _is_white(colour: object) -> bool:
     values = colour if isinstance(colour, (tuple, list)) else (colour,)
     numbers = [v for v in values if isinstance(v, (int, float))]
-    if len(numbers) == 4:  # CMYK
-        return max(numbers) < 0.03
-    return bool(numbers) and min(numbers) > 0.97
+    return max(numbers) < 0.03 if len(numbers) == 4 else bool(numbers) and min(numbers) > 0.97  # CMYK or RGB/grey
 
 
 def gutters(words: list[dict]) -> list[tuple[float, float]]:
@@ -288,33 +283,32 @@ class _Furniture:
 
     def __init__(self) -> None:
         self.pages: dict[tuple[str, str], list[int]] = {}
+        self.texts: dict[tuple[str, str], str] = {}  # as printed where first seen
         self.header: PrintedHeader | None = None
 
-    def add(self, kind: str, line: Line) -> None:
-        key = (kind, _running_key(line.text) if kind in ("running header or footer", "page number") else line.text)
-        self.pages.setdefault(key, []).append(line.page)
-        if self.header is None and dates.read_header(line.text):
-            where = "running header" if kind == "running header or footer" else f"header of page {line.page}"
-            self.header = PrintedHeader(line.text, where)
+    def add(self, kind: str, text: str, page: int) -> None:
+        key = (kind, _running_key(text) if kind in ("running header or footer", "page number") else text)
+        self.pages.setdefault(key, []).append(page)
+        self.texts.setdefault(key, text)
+        if self.header is None and kind not in ("caption", "footnote") and dates.read_header(text):
+            where = "running header" if kind == "running header or footer" else f"header of page {page}"
+            self.header = PrintedHeader(text, where)
 
-    def dropped(self, texts: dict[tuple[str, str], str]) -> tuple[Dropped, ...]:
-        return tuple(Dropped(kind, texts[(kind, key)], tuple(sorted(set(pages)))) for (kind, key), pages in self.pages.items())
+    def dropped(self) -> tuple[Dropped, ...]:
+        return tuple(Dropped(kind, self.texts[kind, key], tuple(sorted(set(pages))))
+                     for (kind, key), pages in self.pages.items())
 
 
 def read_layout(pages: list[Page], heading_ratio: float = HEADING_RATIO) -> Reading:
     """The Reading of laid-out pages (from pdfplumber, or from OCR)."""
     running = _running_keys(pages)
     furniture = _Furniture()
-    first_text: dict[tuple[str, str], str] = {}
     kept_pages = []
     for page in pages:
         kept = []
         for line in page.lines:
-            kind = _furniture_kind(line, page, running)
-            if kind:
-                furniture.add(kind, line)
-                key = (kind, _running_key(line.text) if kind in ("running header or footer", "page number") else line.text)
-                first_text.setdefault(key, line.text)
+            if kind := _furniture_kind(line, page, running):
+                furniture.add(kind, line.text, page.number)
             else:
                 kept.append(line)
         kept_pages.append(replace(page, lines=tuple(kept)))
@@ -324,7 +318,7 @@ def read_layout(pages: list[Page], heading_ratio: float = HEADING_RATIO) -> Read
         blocks.append(Block("header", furniture.header.text))
     pending_boxes: list[list[Block]] = []
     for page in kept_pages:
-        lines = _drop_notes_and_captions(page, body, furniture, first_text)
+        lines = _drop_notes_and_captions(page, body, furniture)
         for block in _blocks(lines, body, heading_ratio):
             if block.kind == "heading" and pending_boxes:
                 blocks += [b for box in pending_boxes for b in box]
@@ -332,7 +326,7 @@ def read_layout(pages: list[Page], heading_ratio: float = HEADING_RATIO) -> Read
             _append(blocks, block)
         pending_boxes += [_box_blocks(list(box), body, heading_ratio) for box in page.boxes]
     blocks += [b for box in pending_boxes for b in box]
-    return Reading(tuple(blocks), furniture.dropped(first_text), furniture.header)
+    return Reading(tuple(blocks), furniture.dropped(), furniture.header)
 
 
 def _running_keys(pages: list[Page]) -> set[str]:
@@ -361,7 +355,7 @@ def _body_style(lines: list[Line]) -> tuple:
     return counts.most_common(1)[0][0] if counts else (10.0, False, False, (0,))
 
 
-def _drop_notes_and_captions(page: Page, body: tuple, furniture: _Furniture, first_text: dict) -> list[Line]:
+def _drop_notes_and_captions(page: Page, body: tuple, furniture: _Furniture) -> list[Line]:
     """The page's lines less its footnotes (small lines under the text starting with a note number)
     and photo captions; a caption or footnote of several lines is dropped as one."""
     size = body[0]
@@ -383,9 +377,7 @@ def _drop_notes_and_captions(page: Page, body: tuple, furniture: _Furniture, fir
         else:
             kept.append(line)
     for kind, lines in notes:
-        text = " ".join(_dehyphenate([line.text for line in lines]))
-        furniture.pages.setdefault((kind, text), []).append(page.number)
-        first_text.setdefault((kind, text), text)
+        furniture.add(kind, " ".join(_dehyphenate([line.text for line in lines])), page.number)
     return kept
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from index import pdf_limits
 from index.catalog import Catalog
+from index.documents import Hit
 from index.figures import extract_figures
 from index.reader import UnreadableFile, read_issue
 from scripts.cli import main
@@ -100,6 +101,8 @@ def test_a_story_across_a_page_break_and_a_box_beside_a_story_stay_whole():
 def test_the_page_is_in_passage_json_and_null_for_text():
     parsed = read_issue(FIXTURES / "issue-11-three-columns.pdf", Catalog())
     assert {p.to_json()["page"] for p in parsed.passages} == {1, 2}
+    last = parsed.passages[-1]
+    assert Hit(last, parsed.issue, 1.0, {"keyword": 1}).to_json()["page"] == last.page == 2
     text = read_issue(FIXTURES / "issue-11-portal.txt", Catalog())
     assert {p.to_json()["page"] for p in text.passages} == {None}
 
