@@ -54,16 +54,17 @@ from index.search.keyword import KeywordIndex
 from index.search.related import Related, nearest_distinct, shared_countries, shared_terms
 from index.search.semantic import semantic_ranking
 from index.search.snippets import Segment, paragraphs, snippet
-from index.store.add import AddRefused, AddReport, Arrival
+from index.store.add import AddRefused, AddReport, Arrival, check_files
 from index.store.add import add_files as _add_files
 from index.store.build import BuildReport, build_index, stale_reason
 from index.store.generations import Store, load_vectors, read_documents, read_manifest, verify_checksums
+from index.store.preview import preview_json
 from index.text.numbers import join_number_groups
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Archive", "LiveArchive", "Settings", "build", "add_files", "index_staleness", "embedder_for",
+    "Archive", "LiveArchive", "Settings", "build", "add_files", "preview_files", "index_staleness", "embedder_for",
     "SearchResult", "IssueView", "Related", "Filters", "Hit", "LIMITS",
     "FigureQuery", "FigureResult", "FigureRecord", "FigureSeries", "parse_filter_date", "parse_figure_bound",
     "ArchiveError", "BadRequest", "UnknownId", "IndexUnavailable", "AddRefused", "Arrival",
@@ -392,3 +393,8 @@ def add_files(paths: list[Path], force: bool = False, settings: Settings | None 
               show_progress: bool = False) -> AddReport:
     """Copy newsletter issue files into the archive and update the index, all or nothing (see index.store.add)."""
     return _add_files(settings or Settings.from_env(), paths, force, show_progress)
+
+
+def preview_files(paths: list[Path], force: bool = False, settings: Settings | None = None) -> list[dict]:
+    """What `add_files` would add, read and checked but not copied, the index untouched (see index.store.preview)."""
+    return [preview_json(arrival) for arrival in check_files(settings or Settings.from_env(), paths, force)]

@@ -125,7 +125,8 @@ class Passage:
     """A searchable piece of a section, sized to fit the embedding model.
 
     `recurring` marks boilerplate that repeats across issues (contacts, hotlines): it stays
-    searchable but is kept out of related stories and does not crowd result lists.
+    searchable but is kept out of related stories and does not crowd result lists.  `page` is the
+    page of a PDF on which the passage starts (None for other formats), for a citation's "p. 2".
     """
 
     id: str
@@ -136,6 +137,7 @@ class Passage:
     text: str
     countries: tuple[str, ...]
     recurring: bool
+    page: int | None = None
 
     @property
     def embedding_text(self) -> str:
@@ -152,16 +154,43 @@ class Passage:
             "text": self.text,
             "countries": list(self.countries),
             "recurring": self.recurring,
+            "page": self.page,
         }
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """Text a file holds that is kept out of the stories, and why (`kind`): a running header or
+    footer, a page number, a photo caption, a footnote, a web page's navigation or share links...
+    `pages` are the PDF pages it stands on (empty for other formats)."""
+
+    kind: str
+    text: str
+    pages: tuple[int, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "pages": list(self.pages)}
+
+
+@dataclass(frozen=True)
+class PrintedHeader:
+    """The printed line the issue's number and date were read from, and where it stands in the file
+    ("running header", "page 1", "page title", "text")."""
+
+    text: str
+    where: str
+
+
+@dataclass(frozen=True)
 class ParsedIssue:
-    """The output of parsing one file: the issue with its sections and passages in reading order."""
+    """The output of parsing one file: the issue with its sections and passages in reading order,
+    and, for a reader to check, what was dropped as furniture and where the header was read."""
 
     issue: Issue
     sections: tuple[Section, ...]
     passages: tuple[Passage, ...]
+    dropped: tuple[Dropped, ...] = ()
+    header: PrintedHeader | None = None
 
 
 @dataclass(frozen=True)
@@ -193,6 +222,7 @@ class Hit:
             "found_by": dict(self.found_by),
             "countries": list(self.passage.countries),
             "recurring": self.passage.recurring,
+            "page": self.passage.page,
         }
 
 

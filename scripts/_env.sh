@@ -18,10 +18,11 @@ ensure_venv() {
   fi
 }
 
-# Debian packages the tests drive: chromium for the browser tests.  Installed when missing (as root, or
-# with sudo); where neither is possible, stop with the command to run rather than skip those tests.
-TEST_PACKAGES=(chromium)
-TEST_COMMANDS=(/usr/bin/chromium)
+# Debian packages the tests drive: chromium for the browser tests, tesseract-ocr for reading scans.
+# Installed when missing (as root, or with sudo); where neither is possible, stop with the command to
+# run rather than skip those tests.
+TEST_PACKAGES=(chromium tesseract-ocr)
+TEST_COMMANDS=(/usr/bin/chromium /usr/bin/tesseract)
 
 ensure_test_packages() {
   local missing=() i

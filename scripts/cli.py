@@ -25,6 +25,7 @@ from index.facade import (
     index_staleness,
     parse_figure_bound,
     parse_filter_date,
+    preview_files,
 )
 
 SNIPPET_CHARS = 240
@@ -157,7 +158,51 @@ def _print_arrival(data: dict, archive_dir: Path) -> None:
     print(f"  to correct what was read: {archive_dir / 'catalog.toml'} [\"issues\".\"{data['file']}\"]")
 
 
+def _print_preview(data: dict) -> None:
+    """What `add --dry-run` read from one file (see index.preview)."""
+    if data["status"] == "identical":
+        print(f"{data['file']}: already in the archive (identical); nothing to do")
+        return
+    issue, how = data["issue"], data["issue"]["provenance"]
+    print(f"{data['file']}: would be {'added as' if data['status'] == 'new' else 'replace'} {data['target']}")
+    number = issue["number"] if issue["number"] is not None else "unknown"
+    date = f"{issue['date']} ({issue['date_precision']} precision)" if issue["date"] else "unknown"
+    print(f"  number    {number}  ({how['number']})")
+    print(f"  date      {date}  ({how['date']})")
+    if data["header"]:
+        print(f"  header    printed in the {data['header']['where']}: {' '.join(data['header']['text'].split())!r}")
+    print(f"  title     {issue['title']}  ({how['title']})")
+    passages = [p for story in data["stories"] for p in story["passages"]]
+    figures = sum(len(p["figures"]) for p in passages)
+    print(f"  stories   {len(data['stories'])}, passages {len(passages)}, figures {figures}")
+    for story in data["stories"]:
+        generated = "  (title generated from its first words)" if story["title_generated"] else ""
+        print(f"  {story['position']:>3}. {story['title']}{generated}")
+        for passage in story["passages"]:
+            page = f", p. {passage['page']}" if passage["page"] is not None else ""
+            recurring = ", recurring boilerplate" if passage["recurring"] else ""
+            print(f"       passage {passage['id']}{page}{recurring}:")
+            print(textwrap.indent(textwrap.fill(" ".join(passage["text"].split()), 92), "         "))
+            if passage["figures"]:
+                found = "; ".join(f"{f['as_printed']} ({f['label'] or f['kind']})" for f in passage["figures"])
+                print(textwrap.indent(textwrap.fill(f"figures: {found}", 92), "         "))
+    print(f"  dropped   {len(data['dropped'])} pieces of page furniture or site chrome")
+    for dropped in data["dropped"]:
+        pages = dropped["pages"]
+        where = f" (p. {pages[0]})" if len(pages) == 1 else f" (pp. {', '.join(map(str, pages))})" if pages else ""
+        print(f"       {dropped['kind']}{where}: {' '.join(dropped['text'].split())[:110]}")
+
+
 def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
+    if args.dry_run:
+        previews = preview_files([Path(name) for name in args.files], force=args.force, settings=settings)
+        if args.json:
+            _print_json({"dry_run": True, "files": previews})
+            return 0
+        print("dry run: nothing is copied, the archive and the index are unchanged")
+        for data in previews:
+            _print_preview(data)
+        return 0
     report = add_files([Path(name) for name in args.files], force=args.force, settings=settings,
                        show_progress=not args.json and sys.stderr.isatty())
     arrivals = [_arrival_json(arrival) for arrival in report.arrivals]
@@ -257,9 +302,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_build)
 
-    p = sub.add_parser("add", help="copy newsletter issue files (.pdf, .txt, .md) into archive/ and update the index")
+    p = sub.add_parser("add", help="copy newsletter issue files (.pdf, .html, .docx, .txt, .md) into archive/ "
+                                   "and update the index")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--force", action="store_true", help="replace a different file of the same name")
+    p.add_argument("--dry-run", action="store_true",
+                   help="show everything that would be added (stories, passages, figures, what was dropped); "
+                        "copy nothing, touch no index")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_add)
 

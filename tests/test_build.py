@@ -76,17 +76,17 @@ def test_build_skips_unreadable_files_and_indexes_the_rest(settings, capsys):
     (archive / "binary.txt").write_bytes(b"WATER FOR BORDER VILLAGES\n\nclean water\x00\x00\x01 for villages")
     (archive / "latin1.txt").write_bytes("NOUVELLES\n\nL'OIM a livr\u00e9 de l'eau potable aux villages.".encode("latin-1"))
     (archive / "report.pdf").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
-    (archive / "notes.docx").write_bytes(b"PK\x03\x04\x14\x00\x06\x00")
+    (archive / "notes.odt").write_bytes(b"PK\x03\x04\x14\x00\x06\x00")
 
     report = build(settings, show_progress=False)
 
     skipped = dict(report.skipped)
-    assert set(skipped) == {"empty.txt", "binary.txt", "latin1.txt", "report.pdf", "notes.docx"}
+    assert set(skipped) == {"empty.txt", "binary.txt", "latin1.txt", "report.pdf", "notes.odt"}
     assert "empty" in skipped["empty.txt"]
     assert "binary" in skipped["binary.txt"]
     assert "UTF-8" in skipped["latin1.txt"]
     assert "PDF" in skipped["report.pdf"]
-    assert "not a newsletter issue" in skipped["notes.docx"]
+    assert "not a newsletter issue" in skipped["notes.odt"]
     warnings = capsys.readouterr().err
     for name in skipped:
         assert name in warnings

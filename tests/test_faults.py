@@ -29,7 +29,7 @@ from fpdf import FPDF
 from index.config import Settings
 from index.errors import IndexUnavailable
 from index.facade import Archive, LiveArchive, build
-from index.ingest.reader import MAX_FILE_BYTES, UnreadableFile, decode
+from index.ingest.reader import MAX_FILE_BYTES, UnreadableFile, decode, read_document
 from webapp import create_app
 
 pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'
@@ -93,7 +93,7 @@ def write_bad_files(archive_dir: Path) -> dict[str, str]:
     (archive_dir / "notes.docx").write_bytes(b"PK\x03\x04 not an issue")
     return {"empty.txt": "empty", "blank.md": "empty", "binary.txt": "binary", "latin1.txt": "UTF-8",
             "cut_utf8.txt": "UTF-8", "cut.pdf": "PDF", "numbers.txt": "no words", "huge.txt": "too large",
-            "notes.docx": "not a newsletter issue"}
+            "notes.docx": "not a readable Word document"}
 
 
 def test_bad_files_are_skipped_with_a_warning_naming_them_and_the_rest_is_indexed(tmp_path, capsys):
@@ -132,7 +132,7 @@ def test_an_enormous_file_is_refused_before_it_is_read(tmp_path):
     tracemalloc.start()
     try:
         with pytest.raises(UnreadableFile, match=r"huge\.txt: too large"):
-            decode(huge)
+            read_document(huge)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -153,7 +153,7 @@ def test_each_unreadable_shape_raises_unreadable_file(tmp_path, suffix, data):
     path = tmp_path / f"issue{suffix}"
     path.write_bytes(data)
     with pytest.raises(UnreadableFile, match=f"issue{suffix}: "):
-        decode(path)
+        read_document(path)
 
 
 # --- a damaged index ---------------------------------------------------------------------------------

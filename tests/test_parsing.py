@@ -33,6 +33,7 @@ EXPECTED_TITLES = {
         "DIRECT ASSISTANCE",
         "PARTNERSHIP IN ACTION",
         "TRAINING MANUAL ON RETURN MIGRATION",  # **bold**, over two lines
+        "On 12 November, IOM…",  # untitled: the date of another event after a finished story
         "RESEARCH ON REMITTANCES IN CENTRAL ASIA AND THE RUSSIAN FEDERATION",
         "ORANGE THE WORLD!",
     ],

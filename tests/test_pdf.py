@@ -1,4 +1,4 @@
-"""PDF issues: text extraction (index.ingest.pdf) and what the parser makes of it.
+"""PDF issues: the layout reader (index.ingest.pdf_layout) on small PDFs, and what the parser makes of it.
 
 Every PDF here is made by the test with fpdf2, laid out the way a newsletter office publishes one:
 bold headings, paragraphs, a running header and footer on every page.  `make_pdf` is also used by
@@ -13,8 +13,7 @@ import pytest
 from fpdf import FPDF
 
 from index.ingest.catalog import Catalog
-from index.ingest.pdf import Line, join_hyphenated, pdf_text, running_lines
-from index.ingest.reader import UnreadableFile, decode, read_issue
+from index.ingest.reader import UnreadableFile, read_document, read_issue
 
 HEADER = "Migration Bulletin - Central Asia"
 FOOTER = "Page {page} of 2"
@@ -82,27 +81,31 @@ def two_page_issue(tmp_path) -> Path:
     return make_pdf(tmp_path / "bulletin-2023-03.pdf", TWO_PAGE_ISSUE, header=HEADER, footer=FOOTER)
 
 
-# --- text, headers, hyphens, page breaks ---------------------------------------------------------------
+# --- headers, hyphens, page breaks ------------------------------------------------------------------
+
+def body_text(path: Path) -> str:
+    return " ".join(block.text for block in read_document(path).blocks if block.kind != "header")
+
 
 def test_running_header_and_footer_are_removed(two_page_issue):
-    text = pdf_text(two_page_issue.read_bytes())
-    assert "Migration Bulletin" not in text
-    assert "Page" not in text
-    assert "SOLAR PANELS FOR MIGRANT FAMILIES" in text
-    assert "national hotline number" in text
+    reading = read_document(two_page_issue)
+    text = body_text(two_page_issue)
+    assert "Migration Bulletin" not in text and "Page" not in text
+    assert "SOLAR PANELS FOR MIGRANT FAMILIES" in text and "national hotline number" in text
+    assert {(d.kind, d.text, d.pages) for d in reading.dropped} == {
+        ("running header or footer", HEADER, (1, 2)), ("page number", "Page 1 of 2", (1, 2))}
 
 
 def test_words_hyphenated_across_lines_are_joined(two_page_issue):
-    text = pdf_text(two_page_issue.read_bytes())
-    assert "regional migration office" in text
-    assert "migra-" not in text
+    text = body_text(two_page_issue)
+    assert "regional migration office" in text and "migra-" not in text
 
 
 def test_headings_and_paragraphs_are_blocks_of_their_own(two_page_issue):
-    blocks = pdf_text(two_page_issue.read_bytes()).split("\n\n")
-    assert blocks[0] == "SOLAR PANELS FOR MIGRANT FAMILIES"
-    assert blocks[1].startswith("On 14 March 2023") and blocks[1].endswith("migration office.")
-    assert blocks[2] == "LEGAL AID DESK IN OSH"
+    blocks = read_document(two_page_issue).blocks
+    assert [(b.kind, b.page) for b in blocks[:3]] == [("heading", 1), ("body", 1), ("heading", 1)]
+    assert blocks[0].text == "SOLAR PANELS FOR MIGRANT FAMILIES"
+    assert blocks[1].text.startswith("On 14 March 2023") and blocks[1].text.endswith("migration office.")
 
 
 def test_two_page_issue_parses_like_a_text_issue(two_page_issue):
@@ -115,51 +118,30 @@ def test_two_page_issue_parses_like_a_text_issue(two_page_issue):
     # the paragraph cut by the page break is whole again, without the running lines in between
     assert "about to leave for Russia and Kazakhstan" in legal_aid
     assert all("Bulletin" not in p.text and "Page" not in p.text for p in parsed.passages)
+    assert [p.page for p in parsed.passages] == [1, 1]  # the legal aid story starts on page 1
 
 
 def test_printed_issue_header_repeated_on_every_page_gives_number_and_date(tmp_path):
     header = "IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 12, 15/05/2023"
     path = make_pdf(tmp_path / "issue-12.pdf", TWO_PAGE_ISSUE, header=header, footer=FOOTER)
-    assert pdf_text(path.read_bytes()).count("ISSUE 12") == 1  # one copy kept, for the metadata
     parsed = read_issue(path, Catalog())
     assert parsed.issue.number == 12
     assert (parsed.issue.date.iso, parsed.issue.provenance["date"]) == ("2023-05-15", "printed")
+    assert parsed.header.text == header and parsed.header.where == "running header"
     assert all("REPORT" not in p.text for p in parsed.passages)
 
 
 def test_a_line_on_one_page_only_is_not_a_running_header(tmp_path):
     path = make_pdf(tmp_path / "one-page.pdf", [TWO_PAGE_ISSUE[0]], header=HEADER)
-    assert HEADER in pdf_text(path.read_bytes())
+    assert HEADER in body_text(path)
 
 
 def test_two_columns_come_out_one_after_the_other(tmp_path):
     left = "The left column tells how IOM Tajikistan trained border guards in Khorog during the spring."
     right = "The right column tells how IOM Kazakhstan met seasonal workers on the farms near Almaty."
-    text = " ".join(pdf_text(make_two_column_pdf(tmp_path / "columns.pdf", left, right).read_bytes()).split())
+    text = body_text(make_two_column_pdf(tmp_path / "columns.pdf", left, right))
     assert left in text and right in text
     assert text.index(left) < text.index(right)
-
-
-# --- the rules, on lines ------------------------------------------------------------------------------
-
-def lines(*texts: str, starts_block: bool = False) -> list[Line]:
-    return [Line(text, None, None, starts_block) for text in texts]
-
-
-def test_running_lines_ignore_digits_and_need_most_pages():
-    pages = [lines("Bulletin No 1", "story one", "its text", "more of it", "Page 1"),
-             lines("Bulletin No 2", "story two", "its text", "the end of two", "Page 2"),
-             lines("story three", "starts here", "its text", "the last story", "Page 3")]
-    assert running_lines(pages) == {"bulletin no #", "page #"}
-    assert running_lines(pages[:1]) == set()  # one page: nothing repeats
-
-
-def test_hyphen_rules():
-    joined = join_hyphenated(lines("the migra-", "tion office", "against COVID-", "19 in", "Kyrgyz-")
-                             + lines("stan", starts_block=True)  # a word cut by a page break
-                             + lines("a well-known dash - kept"))
-    assert [line.text for line in joined] == ["the migration office", "against COVID-19 in", "Kyrgyzstan",
-                                              "a well-known dash - kept"]
 
 
 # --- files that are not readable PDFs -----------------------------------------------------------------
@@ -169,7 +151,7 @@ def test_truncated_pdf_is_unreadable(two_page_issue, tmp_path):
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(data[: len(data) // 2])
     with pytest.raises(UnreadableFile) as caught:
-        decode(broken)
+        read_document(broken)
     assert str(caught.value).startswith("broken.pdf: ")
     assert "truncated" in str(caught.value)
 
@@ -183,7 +165,7 @@ def test_garbage_named_pdf_is_unreadable(tmp_path, data, reason):
     path = tmp_path / "scan.pdf"
     path.write_bytes(data)
     with pytest.raises(UnreadableFile) as caught:
-        decode(path)
+        read_document(path)
     assert str(caught.value).startswith("scan.pdf: ")
     assert reason in str(caught.value)
 
@@ -195,5 +177,5 @@ def test_pdf_without_text_is_unreadable(tmp_path):
     path = tmp_path / "scan.pdf"
     pdf.output(str(path))
     with pytest.raises(UnreadableFile) as caught:
-        decode(path)
-    assert "no text" in str(caught.value) and "OCR" in str(caught.value)
+        read_document(path)
+    assert "no text" in str(caught.value)

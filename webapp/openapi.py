@@ -56,6 +56,7 @@ SECTION = {
     "dateline": nullable("string"),
     "countries": STRINGS,
 }
+PAGE = nullable("integer", minimum=1, description="the PDF page the passage starts on; null for other formats")
 PASSAGE = {
     "id": STRING,
     "issue_id": STRING,
@@ -65,6 +66,7 @@ PASSAGE = {
     "text": STRING,
     "countries": STRINGS,
     "recurring": {"type": "boolean", "description": "boilerplate repeated across issues (contacts, hotlines)"},
+    "page": PAGE,
 }
 HIT = {
     "passage_id": STRING,
@@ -82,6 +84,7 @@ HIT = {
                  "additionalProperties": False, "minProperties": 1},
     "countries": STRINGS,
     "recurring": {"type": "boolean"},
+    "page": PAGE,
 }
 FIGURE_KIND = {"enum": list(LIMITS.figure_kinds)}
 FIGURE = {

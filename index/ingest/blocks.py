@@ -18,10 +18,12 @@ from index.text.sentences import split_sentences
 
 @dataclass(frozen=True)
 class Block:
-    """A cleaned block of text.  kind: "heading", "dateline", "header" (running header) or "body"."""
+    """A cleaned block of text.  kind: "heading", "dateline", "header" (running header) or "body".
+    `page`: the PDF page it stands on (None for other formats)."""
 
     kind: str
     text: str
+    page: int | None = None
 
 
 _BULLETS = re.compile(r"[●◆◇■□▪▫•►▶✓✔]")
@@ -197,7 +199,7 @@ def mend_page_breaks(blocks: list[Block]) -> list[Block]:
         if block.kind == "header":
             continue
         if block.kind == "body" and mended and mended[-1].kind == "body" and _continues(mended[-1].text, block.text):
-            mended[-1] = Block("body", mended[-1].text + " " + block.text)
+            mended[-1] = Block("body", mended[-1].text + " " + block.text, mended[-1].page)
         else:
             mended.append(block)
     return mended

@@ -1,9 +1,10 @@
 """Dates as the newsletter writes them, and the issue date they add up to.
 
-A newsletter issue's date is printed in its header (`ISSUE 9, 24/12/2020`, `Issue №3, 10 July 2020`)
-or not at all.  Where it is not, the latest dated event in the stories places the issue, at month
-precision.  Only dates that carry a year count as events: "December 10" in a sentence about an
-annual campaign says nothing about the year of the newsletter issue.
+A newsletter issue's date is printed in its header (`ISSUE 9, 24/12/2020`, `Issue №3, 10 July 2020`,
+`ISSUE 11 | 30 NOVEMBER 2023`; numeric dates are day first) or not at all.  Where it is not, the
+latest dated event in the stories places the issue, at month precision.  Only dates that carry a
+year count as events: "December 10" in a sentence about an annual campaign says nothing about the
+year of the newsletter issue.
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ _MONTH_YEAR = re.compile(rf"\b(?:{MONTH}{DASH})?(?P<month>{MONTH})\s+(?P<year>{Y
 # "24/12/2020", "12.06.2020"
 _NUMERIC = re.compile(rf"\b(?P<day>{DAY})[./](?P<month>\d{{1,2}})[./](?P<year>{YEAR})\b")
 
+# The parts of a header are set apart by a comma, a bar, a bullet, a dash or a line break.
 _HEADER = re.compile(
-    rf"\bissue\s*(?:№|no\.?|#|n°)?\s*(?P<number>\d{{1,3}})\s*[,–—-]\s*(?P<date>"
+    rf"\bissue\s*(?:№|no\.?|#|n°)?\s*(?P<number>\d{{1,3}})(?:\s*[,|•·–—-]\s*|\s*\n\s*)(?P<date>"
     rf"{DAY}[./]\d{{1,2}}[./]{YEAR}|{DAY}\s+{MONTH},?\s+{YEAR}|{MONTH}\s+{DAY},\s*{YEAR})",
     re.I,
 )
@@ -82,7 +84,7 @@ def is_header(text: str) -> bool:
     if not m:
         return False
     rest = (text[: m.start()] + text[m.end():]).lower()
-    rest = re.sub(r"iom central asia regional response report|[\s●◆•,.:|*#-]", "", rest)
+    rest = re.sub(r"(iom\s*)?(central asia\s*)?regional response report|[\s●◆•·,.:|*#–—-]", "", rest)
     return rest == ""
 
 

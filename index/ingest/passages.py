@@ -79,7 +79,7 @@ def size_passages(paragraphs: list[Paragraph], title: str, pieces: WordPieces) -
     model's tokenizer) allows.  Story text and boilerplate are packed separately, so a contact block
     between two short paragraphs does not keep them apart."""
     fits = _fitter(title, pieces)
-    units = [(index, Paragraph(piece, p.recurring))
+    units = [(index, Paragraph(piece, p.recurring, p.page))
              for index, p in enumerate(paragraphs) for piece in split_long(p.text, fits)]
     packed = (_merge_short([u for u in units if not u[1].recurring], fits)
               + _merge_short([u for u in units if u[1].recurring], fits))
@@ -93,7 +93,7 @@ def _merge_short(units: list[tuple[int, Paragraph]], fits: Callable[[str], bool]
     for index, unit in units:
         joined = merged[-1][1].text + "\n\n" + unit.text if merged else ""
         if merged and _needs_merge(merged[-1][1].text, unit.text) and fits(joined):
-            merged[-1] = (merged[-1][0], Paragraph(joined, unit.recurring))
+            merged[-1] = (merged[-1][0], Paragraph(joined, unit.recurring, merged[-1][1].page))
         else:
             merged.append((index, unit))
     return merged

@@ -11,12 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from index.ingest import dates
 from index.ingest.blocks import Block, mend_page_breaks, press_dateline
 from index.ingest.countries import countries_in, is_country_name
 from index.records import COUNTRIES
 
 GENERATED_TITLE_WORDS = 8
 _MISSION_OPENING = re.compile(r"^IOM (?:in )?(" + "|".join(COUNTRIES) + r")\b")
+# "On 12 November, IOM …", "On November 23-26, …": a paragraph that opens with the date of its event
+_DATED_OPENING = re.compile(rf"^On (?P<date>{dates.DAY}(?:{dates.DASH}{dates.DAY})? {dates.MONTH}|"
+                            rf"{dates.MONTH} {dates.DAY}(?:{dates.DASH}{dates.DAY})?)(?:,? {dates.YEAR})?, ", re.I)
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _PHONE = re.compile(r"\(\d{3,6}\)|\+\d{9,15}")
 _CONTACT_LEAD = re.compile(r"^contacts?\b[ :]*(iom|e-?mail|us\b|information|details|addresses|numbers)", re.I)
@@ -26,6 +30,7 @@ _CONTACT_LEAD = re.compile(r"^contacts?\b[ :]*(iom|e-?mail|us\b|information|deta
 class Paragraph:
     text: str
     recurring: bool
+    page: int | None = None  # the PDF page it starts on
 
 
 @dataclass
@@ -61,8 +66,17 @@ def generated_title(text: str) -> str:
 
 
 def _starts_untitled_story(section: DraftSection, text: str) -> bool:
+    """A paragraph that starts another story: it opens with another country's mission ("IOM
+    Kyrgyzstan launched …"), or with the date of another event after a story that opened with the
+    date of its own and is finished ("On 12 November, IOM …" after "On November 23-26, …")."""
+    if not section.paragraphs:
+        return False
     m = _MISSION_OPENING.match(text)
-    return bool(m) and bool(section.paragraphs) and m.group(1) not in section.focus_countries()
+    if m:
+        return m.group(1) not in section.focus_countries()
+    opening, event = _DATED_OPENING.match(section.paragraphs[0].text), _DATED_OPENING.match(text)
+    finished = section.paragraphs[-1].text.rstrip().endswith((".", "!", "?", "”", '"'))
+    return bool(opening and event and finished and opening["date"].casefold() != event["date"].casefold())
 
 
 def _word_key(text: str) -> tuple[str, ...]:
@@ -86,11 +100,12 @@ def group_sections(blocks: list[Block]) -> list[DraftSection]:
                 drafts.append(current := DraftSection("", True))  # titled by its first paragraph
             current.dateline = current.dateline or block.text
         else:
-            _add_paragraph(drafts, block.text, seen_recurring)
+            _add_paragraph(drafts, block, seen_recurring)
     return [draft for draft in drafts if draft.paragraphs]
 
 
-def _add_paragraph(drafts: list[DraftSection], text: str, seen_recurring: set[tuple[str, ...]]) -> None:
+def _add_paragraph(drafts: list[DraftSection], block: Block, seen_recurring: set[tuple[str, ...]]) -> None:
+    text = block.text
     recurring = is_recurring(text)
     if recurring:
         key = _word_key(text)
@@ -104,4 +119,4 @@ def _add_paragraph(drafts: list[DraftSection], text: str, seen_recurring: set[tu
         current.title = generated_title(text)
     if current.dateline is None and (inline := press_dateline(text)):
         current.dateline = inline
-    current.paragraphs.append(Paragraph(text, recurring))
+    current.paragraphs.append(Paragraph(text, recurring, block.page))

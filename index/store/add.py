@@ -78,6 +78,12 @@ def add_files(settings: Settings, paths: list[Path], force: bool = False, show_p
         raise
 
 
+def check_files(settings: Settings, paths: list[Path], force: bool = False) -> tuple[Arrival, ...]:
+    """What `add_files` would do with `paths`: every file read and checked (AddRefused as there),
+    nothing copied, the index untouched."""
+    return tuple(_check_all(paths, settings.archive_dir, load_catalog(settings.archive_dir), force))
+
+
 def _check_all(paths: list[Path], archive_dir: Path, catalog: Catalog, force: bool) -> list[Arrival]:
     """Every file checked; AddRefused naming each one that cannot be added, and why."""
     if not archive_dir.is_dir():
