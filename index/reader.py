@@ -77,7 +77,7 @@ def display_date(date: IssueDate) -> str:
     return f"{int(date.iso[8:10])} {month_name} {year}" if date.precision == "day" else f"{month_name} {year}"
 
 
-def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str) -> Issue:
+def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str, author: str | None) -> Issue:
     printed = next((found for block in read_blocks(text) if block.kind == "header"
                     and (found := dates.read_header(block.text))), None)
     number, date, provenance = None, None, {"number": "unknown", "date": "unknown"}
@@ -92,6 +92,8 @@ def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str
         date, provenance["date"] = entry.date, "catalog"
     provenance["title"] = "catalog" if entry.title else "inferred"
     provenance["source_link"] = "catalog" if entry.source_link else "unknown"
+    author = entry.author or author
+    provenance["author"] = "catalog" if author else "unknown"
     title = entry.title or ", ".join(
         [newsletter_title] + ([f"Issue {number}"] if number is not None else []) + ([display_date(date)] if date else [])
     )
@@ -104,6 +106,8 @@ def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str
         title=title,
         source_link=entry.source_link,
         provenance=provenance,
+        newsletter=newsletter_title,
+        author=author,
     )
 
 
@@ -133,7 +137,7 @@ def _build(issue: Issue, drafts: list[DraftSection]) -> ParsedIssue:
 
 def parse_issue(source: str, text: str, catalog: Catalog) -> ParsedIssue:
     """Parse the text of the file named `source` (its name in `archive/`)."""
-    issue = _metadata(source, text, catalog.entry(source), catalog.newsletter_title)
+    issue = _metadata(source, text, catalog.entry(source), catalog.newsletter_title, catalog.author)
     return _build(issue, group_sections(read_blocks(text)))
 
 

@@ -34,8 +34,8 @@ import numpy as np
 from .documents import Issue, IssueDate, Passage, Section
 from .errors import IndexUnavailable
 
-SCHEMA_VERSION = 4  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
-# 4: each figure record holds its analysed terms
+SCHEMA_VERSION = 5  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
+# 4: each figure record holds its analysed terms; 5: an issue names its newsletter and author
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
@@ -72,7 +72,7 @@ def corpus_fingerprint(files: Iterable[Path]) -> str:
 def _issue_from_json(data: dict) -> Issue:
     date = IssueDate(data["date"], data["date_precision"]) if data["date"] else None
     return Issue(data["id"], data["source"], data["number"], date, data["date_inferred"], data["title"],
-                 data["source_link"], data["provenance"])
+                 data["source_link"], data["provenance"], data["newsletter"], data["author"])
 
 
 def _section_from_json(issue_id: str, data: dict) -> Section:

@@ -46,6 +46,8 @@ ISSUE = {
     "source": {"type": "string", "description": "the file the issue was read from"},
     "date_precision": {"enum": ["day", "month", None]},
     "source_link": nullable("string"),
+    "newsletter": {"type": "string", "description": "the newsletter's name (the catalog's)"},
+    "author": nullable("string", description="whom a citation names as the author (the catalog's); null when not known"),
     "provenance": {"type": "object", "description": "where each metadata field came from",
                    "additionalProperties": {"enum": ["printed", "inferred", "catalog", "unknown"]}},
 }
