@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import threading
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .citation import CitationFields, citation_fields
 from .config import Settings
 from .documents import COUNTRIES, Filters, Hit, Issue, Passage, Section
 from .errors import IndexUnavailable, UnknownId
@@ -66,6 +68,7 @@ __all__ = [
     "AddRefused", "AddReport", "Arrival", "add_files",
     "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",
     "FigureResult", "FigureSeries", "figure_csv_rows", "format_value", "parse_figure_bound", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
+    "CitationFields",
 ]
 
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match
@@ -278,10 +281,25 @@ class Archive:
             raise UnknownId(f"no newsletter issue with id {issue_id[:100]!r}")
         return IssueView(issue, tuple(self._sections_of[issue_id]), tuple(self._passages_of[issue_id]))
 
+    def original_file(self, issue_id: str) -> Path:
+        """The file in the archive the newsletter issue was read from, as received; UnknownId when the
+        issue is unknown or its file is no longer there."""
+        issue = self.issue(issue_id).issue
+        path = self.settings.archive_dir / Path(issue.source).name
+        if not path.is_file():
+            raise UnknownId(f"the file of newsletter issue {issue_id!r} ({issue.source}) is no longer in the archive")
+        return path
+
     def passage(self, passage_id: str) -> tuple[Passage, Issue]:
         ordinal = self._ordinal_of(passage_id)
         passage = self._passages[ordinal]
         return passage, self._issues[passage.issue_id]
+
+    def citation(self, passage_id: str, url: str, accessed: datetime.date) -> CitationFields:
+        """What a citation of the passage says (index.citation); `url` is its permalink."""
+        passage, issue = self.passage(passage_id)
+        section = next(s for s in self._sections_of[issue.id] if s.id == passage.section_id)
+        return citation_fields(passage, issue, section, (p.text for p in self._passages_of[issue.id]), url, accessed)
 
     def _ordinal_of(self, passage_id: str) -> int:
         ordinal = self._ordinal.get(passage_id)

@@ -95,7 +95,7 @@ def test_search_then_issue_then_passage_with_related_stories(page, base_url):
     page.wait_for_url(f"**/passages/{RING_PASSAGE}")
     assert page.locator("h1").inner_text() == "RING TRAINING IN TASHKENT"
     assert "IOM Tashkent held a RING" in page.locator(".passage.current").inner_text()
-    assert f"/passages/{RING_PASSAGE}" in page.locator("#citation").input_value()
+    assert f"/passages/{RING_PASSAGE}" in page.locator("#citation").inner_text()
     related = page.locator("section.related li.hit")
     assert related.count() >= 1
     assert "Why related:" in related.nth(0).inner_text()
@@ -103,6 +103,48 @@ def test_search_then_issue_then_passage_with_related_stories(page, base_url):
         page.locator("section.related").inner_text()
     screenshot(page, "passage.png")
     assert page.console_errors == []
+
+
+def test_the_copy_button_copies_the_citation_in_the_format_shown(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{base_url}/passages/{RING_PASSAGE}")
+    citation = page.locator("#citation")
+    assert citation.inner_text().startswith("IOM Central Asia (c. 2021) ‘RING Training in Tashkent’")
+    page.get_by_role("button", name="Copy citation").click()
+    page.get_by_role("status").filter(has_text="Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == citation.inner_text()
+    screenshot(page, "citation.png")
+
+    page.locator(".cite-formats").get_by_role("link", name="BibTeX").click()
+    page.wait_for_url("**?cite=bibtex")
+    page.get_by_role("button", name="Copy citation").click()
+    page.get_by_role("status").filter(has_text="Copied.").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"@article{{{RING_PASSAGE},") and copied == citation.inner_text()
+
+    with page.expect_download() as download:
+        page.locator("section.cite .export").get_by_role("link", name="RIS").click()
+    assert download.value.suggested_filename == f"{RING_PASSAGE}.ris"
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith("TY  - MGZN")
+    assert errors == []
+    context.close()
+
+
+def test_without_scripts_a_click_selects_the_whole_citation(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base_url}/passages/{RING_PASSAGE}")
+    assert not page.get_by_role("button", name="Copy citation").is_visible()  # it needs its script
+    hint = page.locator("section.cite noscript .hint")  # (Playwright's text search skips <noscript>)
+    assert hint.is_visible() and hint.inner_text().startswith("Click the citation to select all of it")
+    page.locator("#citation").click()
+    selected = page.evaluate("window.getSelection().toString()")
+    assert selected == page.locator("#citation").inner_text() and selected.startswith("IOM Central Asia")
+    context.close()
 
 
 def test_facet_click_narrows_and_filters_survive_a_new_query(page, base_url):

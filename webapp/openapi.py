@@ -11,6 +11,7 @@ import copy
 from index.facade import (DEFAULT_FIGURES_K, FIGURE_KINDS, FIGURE_SORTS, MAX_K, MAX_OFFSET, MAX_QUERY_CHARS,
                           MAX_QUERY_WORDS, MODES, SERIES_KINDS)
 
+from .citations import DEFAULT_FORMAT, FORMATS
 from .params import DEFAULT_K, DEFAULT_MODE
 
 
@@ -241,6 +242,27 @@ def operation(summary: str, ok: dict, parameters: list[dict], not_found: bool = 
 
 
 PASSAGE_ID = path_parameter("passage_id", "e.g. 001_246ca7c614daeaee-s4-p1")
+CSL_DATE = {"type": "object", "required": ["date-parts"], "properties": {
+    "date-parts": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3},
+                   "minItems": 1, "maxItems": 1},
+    "circa": {"type": "boolean", "description": "true: the date is not printed in the issue but inferred from its stories"}}}
+CSL_ITEMS = {"type": "array", "minItems": 1, "maxItems": 1, "description": "CSL-JSON (the Citation Style Language's data schema)",
+             "items": {"type": "object", "required": ["id", "type", "title", "container-title", "URL", "accessed"],
+                       "additionalProperties": False, "properties": {
+                           "id": {"type": "string", "description": "the passage id"}, "type": {"const": "article-magazine"},
+                           "title": {"type": "string", "description": "the story's title, in title case"},
+                           "container-title": {"type": "string", "description": "the newsletter"},
+                           "author": {"type": "array", "items": record("a corporate author", literal=STRING)},
+                           "issue": {"type": "string", "description": "the issue number, where known"},
+                           "issued": CSL_DATE, "note": STRING,
+                           "page": {"type": "string", "description": "the page of the PDF the passage came from"},
+                           "URL": {"type": "string", "description": "the passage's permalink"}, "accessed": CSL_DATE}}}
+CITE = {"description": "the citation in the format asked for; every format but text is sent as a file to save "
+                       "(Content-Disposition: attachment)",
+        "content": {kind.media_type.split(";")[0]: {"schema": CSL_ITEMS if name == "csl" else STRING}
+                    for name, kind in FORMATS.items()}}
+CITE_FORMAT = query_parameter("format", {"enum": list(FORMATS), "default": DEFAULT_FORMAT},
+                              "text (a reference to paste), bibtex, ris (Zotero, EndNote) or csl (CSL-JSON)")
 ISSUE_ID = path_parameter("issue_id", "e.g. 001_246ca7c614daeaee")
 
 PATHS = {
@@ -250,6 +272,9 @@ PATHS = {
                               success("the figures and their series", "FigureResult"), FIGURE_PARAMETERS),
     "/api/passages/{passage_id}": operation("one passage and its issue", success("the passage", "PassageDetail"),
                                             [PASSAGE_ID], not_found=True),
+    "/api/passages/{passage_id}/cite": operation(
+        "the passage's citation: author, story title, newsletter, issue number and date where known (an inferred "
+        "date says so), page, permalink and access date", CITE, [PASSAGE_ID, CITE_FORMAT], not_found=True),
     "/api/passages/{passage_id}/similar": operation(
         "related passages from other newsletter issues, boilerplate and near-copies left out",
         success("related passages, each with why", "SimilarResult"), [PASSAGE_ID, K], not_found=True),
