@@ -20,6 +20,7 @@ import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
+from index.catalog import load_catalog
 from index.citation import acronyms_in, citation_fields, title_case
 from index.config import ROOT
 from index.documents import Issue, IssueDate, Passage, Section
@@ -287,3 +288,17 @@ def test_an_original_no_longer_in_the_archive_is_a_404_that_says_so(corpus_archi
         assert client.get("/issues/nope/original").status_code == 404
     finally:
         elsewhere.close()
+
+
+def test_the_issue_page_links_the_catalogs_source_link_where_it_has_one(client, corpus_archive):
+    catalog = load_catalog(ROOT / "archive")
+    linked = 0
+    for view in corpus_archive.issues():
+        page = client.get(f"/issues/{view.issue.id}").get_data(as_text=True)
+        link = catalog.entry(view.issue.source).source_link
+        if link:
+            linked += 1
+            assert f'<a href="{link}" rel="noopener noreferrer">' in page
+        else:
+            assert "none known" in page
+    assert linked >= 1  # issue 9 and issue 3 of July 2020 are known to be published
