@@ -10,7 +10,9 @@ Figure search reads a query as passage search does: BM25 over each record's labe
 with the archive's analyzer (its words OR'ed; phrases and NOT are not applied to figures) and the
 cosine between the query's vector and the records' vectors, fused by the archive's fusion.  A query
 that is a number puts the figures of that value first.  Without a query, the figures that pass the
-filters are listed by date.
+filters are listed newest issue first.  Sorted by date, a query lists the figures *for its label*
+(see FigureIndex._for_label), newest first.  Phone numbers and hotlines (kind "contact") are left
+out unless the query asks for that kind.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,7 +29,7 @@ import numpy as np
 
 from .documents import Issue, Passage
 from .errors import BadRequest, IndexUnavailable
-from .figure_series import SeriesCandidate, group_series
+from .figure_series import SeriesCandidate, group_series, label_terms
 from .figures import (
     CONTACT,
     COUNT,
@@ -37,7 +39,7 @@ from .figures import (
     extract_figures,
     join_number_groups,
 )
-from .filtering import MAX_QUERY_CHARS, parse_filter_date, validate_k
+from .filtering import MAX_QUERY_CHARS, parse_filter_date, validate_k, validate_offset
 from .fusion import Fused, Fusion
 from .keyword import ANALYZER, query_terms
 from .store import Corpus
@@ -169,6 +171,7 @@ def figure_rows(corpus: Corpus) -> list[dict]:
                 **mention.to_json(),
             }
             row["terms"] = record_terms(row["label"], row["sentence"])
+            row["label_terms"] = " ".join(sorted(label_terms(row["label"])))
             rows.append(row)
     return rows
 
@@ -215,7 +218,8 @@ def _figure_vectors(rows: Sequence[dict], model: str | None, cache_path: Path, s
 @dataclass(frozen=True)
 class FigureQuery:
     """A figure search.  `text` may be empty (then figures are listed by date); `minimum`/`maximum`
-    bound the value, `date_from`/`date_to` the issue date (YYYY, YYYY-MM or YYYY-MM-DD, inclusive)."""
+    bound the value, `date_from`/`date_to` the issue date (YYYY, YYYY-MM or YYYY-MM-DD, inclusive);
+    `kind` None is every kind but contacts.  `offset` figures are skipped, then `k` are given."""
 
     text: str = ""
     minimum: float | None = None
@@ -225,20 +229,23 @@ class FigureQuery:
     kind: str | None = None
     sort: str = "relevance"
     k: int = DEFAULT_FIGURES_K
+    offset: int = 0
 
 
 @dataclass(frozen=True)
 class FigureResult:
-    """The best `k` figures for a query, how many passed in all, and the series they are points of."""
+    """One page of figures for a query (from `offset`), how many there are in all, and the series the
+    page's figures are points of."""
 
     query: str
     sort: str
     total: int
     figures: tuple[FigureRecord, ...]
     series: tuple[FigureSeries, ...]
+    offset: int = 0
 
     def to_json(self) -> dict:
-        return {"query": self.query, "sort": self.sort, "total": self.total,
+        return {"query": self.query, "sort": self.sort, "total": self.total, "offset": self.offset,
                 "figures": [figure.to_json() for figure in self.figures],
                 "series": [series.to_json() for series in self.series]}
 
@@ -259,6 +266,7 @@ def validate_figure_query(query: FigureQuery) -> FigureQuery:
     if query.sort not in FIGURE_SORTS:
         raise BadRequest(f"sort must be one of {', '.join(FIGURE_SORTS)}, not {query.sort[:40]!r}")
     validate_k(query.k)
+    validate_offset(query.offset)
     if query.minimum is not None and query.maximum is not None and query.minimum > query.maximum:
         raise BadRequest(f"min ({query.minimum:g}) is more than max ({query.maximum:g})")
     text = query.text.strip()
@@ -321,14 +329,15 @@ class _BM25:
 class FigureIndex:
     """The figure records of one generation, their vectors and series, and search over them."""
 
-    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[str], vectors: np.ndarray,
-                 series: Sequence[FigureSeries], passage_ordinals: Mapping[str, int]):
+    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[str], label_words: Sequence[str],
+                 vectors: np.ndarray, series: Sequence[FigureSeries], passage_ordinals: Mapping[str, int]):
         self.records = tuple(records)
         self.series = tuple(series)
         self._vectors = vectors
         self._ordinal_of_passage = passage_ordinals
         self._keyword = _BM25(terms)
-        self._chronological = sorted(range(len(self.records)), key=self._date_key)
+        self._labels = _LabelWords(label_words)
+        self._newest = self._newest_first(range(len(self.records)))
         self._by_passage: dict[str, list[FigureRecord]] = {}
         for record in self.records:
             self._by_passage.setdefault(record.passage_id, []).append(record)
@@ -351,7 +360,7 @@ class FigureIndex:
         records = [_record(row, by_id[row["passage_id"]], issues) for row in rows]
         record_of = {record.id: record for record in records}
         series = [_series([record_of[i] for i in ids]) for ids in data["series"]]
-        return cls(records, [row["terms"] for row in rows], vectors, series,
+        return cls(records, [row["terms"] for row in rows], [row["label_terms"] for row in rows], vectors, series,
                    {passage.id: o for o, passage in enumerate(passages)})
 
     def in_passage(self, passage_id: str) -> tuple[FigureRecord, ...]:
@@ -385,14 +394,25 @@ class FigureIndex:
         """The figures for a validated `query`; `embed` gives a query's vector (only called for a query
         with words)."""
         allowed = self._mask(query)
-        if query.text:
-            ranked = [f.ordinal for f in self._ranked(query.text, allowed, embed, fusion)]
+        if not query.text:
+            ranked = [i for i in self._newest if allowed[i]]
+        elif query.sort == "date":
+            ranked = self._newest_first(f.ordinal for f in self._for_label(query.text, self._ranked(
+                query.text, allowed, embed, fusion)))
         else:
-            ranked = [i for i in self._chronological if allowed[i]]
-        if query.sort == "date":
-            ranked.sort(key=self._date_key)
-        page = tuple(self.records[i] for i in ranked[:query.k])
-        return FigureResult(query.text, query.sort, len(ranked), page, self._series_of(page))
+            ranked = [f.ordinal for f in self._ranked(query.text, allowed, embed, fusion)]
+        page = tuple(self.records[i] for i in ranked[query.offset:query.offset + query.k])
+        return FigureResult(query.text, query.sort, len(ranked), page, self._series_of(page), query.offset)
+
+    def _for_label(self, text: str, fused: list[Fused]) -> list[Fused]:
+        """The figures of `fused` that count what `text` names: their label holds every word of the
+        query that is a label word anywhere, the words normalised as series group labels (so "vulnerable
+        migrants assisted" keeps the labels with "vulnerable" and "migrants", whatever else they say).
+        A query with no label word ("7801") keeps what its words or its number find, not its meaning."""
+        holding = self._labels.holding_all(label_terms(text))
+        if holding is None:
+            return [f for f in fused if f.found_by.keys() & {"keyword", FIGURE_FOUND_BY}]
+        return [f for f in fused if holding[f.ordinal]]
 
     def _ranked(self, text: str, allowed: np.ndarray, embed: Callable[[str], np.ndarray],
                 fusion: Fusion) -> list[Fused]:
@@ -407,10 +427,14 @@ class FigureIndex:
     def _mask(self, query: FigureQuery) -> np.ndarray:
         return np.array([_passes(record, query) for record in self.records], dtype=bool)
 
-    def _date_key(self, position: int) -> tuple[str, int]:
-        """Oldest issue first, undated last; in an issue, in reading order."""
-        issue = self.records[position].issue
-        return (issue.date.first_day if issue.date else "9999", position)
+    def _newest_first(self, positions: Iterable[int]) -> list[int]:
+        """`positions` by their issue's date, newest first and undated last, in their own order within
+        an issue."""
+        return sorted(positions, key=self._issue_day, reverse=True)
+
+    def _issue_day(self, position: int) -> str:
+        date = self.records[position].issue.date
+        return date.first_day if date else ""
 
     def _series_of(self, figures: Sequence[FigureRecord]) -> tuple[FigureSeries, ...]:
         """The series any of `figures` is a point of, in the order of their first such figure."""
@@ -418,6 +442,33 @@ class FigureIndex:
         touched = [(min(ids[p.id] for p in s.points if p.id in ids), n, s) for n, s in enumerate(self.series)
                    if any(p.id in ids for p in s.points)]
         return tuple(series for _, _, series in sorted(touched, key=lambda item: item[:2]))
+
+
+class _LabelWords:
+    """Which figure records' labels hold a word, given each label's words as one string (the
+    "label_terms" of a stored record)."""
+
+    def __init__(self, labels: Sequence[str]):
+        positions: dict[str, list[int]] = {}
+        for position, words in enumerate(labels):
+            for word in words.split(" "):
+                if word:
+                    positions.setdefault(word, []).append(position)
+        self._positions = {word: np.array(found, dtype=np.int64) for word, found in positions.items()}
+        self._count = len(labels)
+
+    def holding_all(self, words: Iterable[str]) -> np.ndarray | None:
+        """A mask of the records whose label holds each of `words` that any label holds; None when no
+        label holds any of them."""
+        known = [word for word in words if word in self._positions]
+        if not known:
+            return None
+        holding = np.ones(self._count, dtype=bool)
+        for word in known:
+            holds = np.zeros(self._count, dtype=bool)
+            holds[self._positions[word]] = True
+            holding &= holds
+        return holding
 
 
 def promote(fused: list[Fused], first: Sequence[int], found_by: str) -> list[Fused]:
@@ -433,10 +484,10 @@ def promote(fused: list[Fused], first: Sequence[int], found_by: str) -> list[Fus
 
 
 def _passes(record: FigureRecord, query: FigureQuery) -> bool:
-    """Whether `record` passes the filters of a validated `query` (a month-precision issue date
-    passes a date range that overlaps its month)."""
+    """Whether `record` passes the filters of a validated `query`: a contact only when the query asks
+    for that kind; a month-precision issue date passes a date range that overlaps its month."""
     date = record.issue.date
-    return ((query.kind is None or record.kind == query.kind)
+    return ((record.kind == query.kind if query.kind else record.kind != CONTACT)
             and (query.minimum is None or record.value >= query.minimum)
             and (query.maximum is None or record.value <= query.maximum)
             and (query.date_from is None or (date is not None and date.last_day >= query.date_from))

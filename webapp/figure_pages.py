@@ -9,6 +9,7 @@ import io
 from flask import Blueprint, Response, render_template, request, url_for
 
 from index.facade import (
+    DEFAULT_FIGURES_K,
     FIGURE_KINDS,
     FIGURE_SORTS,
     MAX_K,
@@ -32,17 +33,18 @@ def figures():
     """Figures for a query or filters; without either, every figure by date.  A bad parameter shows
     the form with the reason (400)."""
     try:
-        result = current_archive().search_figures(parse_figures(request.args))
+        query = parse_figures(request.args)
+        result = current_archive().search_figures(query)
     except BadRequest as exc:
         return render_figures(None, error=str(exc)), 400
-    return render_figures(result)
+    return render_figures(result, page_size=query.k)
 
 
-def render_figures(result: FigureResult | None, error: str | None = None) -> str:
+def render_figures(result: FigureResult | None, error: str | None = None, page_size: int = DEFAULT_FIGURES_K) -> str:
     charts = [(series, series_chart(series)) for series in result.series] if result else []
     return render_template("figures.html", result=result, error=error, args=request.args, kinds=FIGURE_KINDS,
                            sorts=FIGURE_SORTS, charts=charts, export_k=MAX_K, examples=EXAMPLE_QUERIES,
-                           sentence_parts=sentence_parts,
+                           sentence_parts=sentence_parts, page_size=page_size,
                            min_similarity=SERIES_MIN_SIMILARITY)
 
 

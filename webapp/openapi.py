@@ -146,8 +146,9 @@ SCHEMAS = {
         kind={"enum": list(SERIES_KINDS)}, unit=STRING,
         points={"type": "array", "minItems": 2, "items": record("one issue's figure", **SERIES_POINT)}),
     "FigureResult": record(
-        "the best k figures, how many passed in all, and the series any of them is a point of",
+        "one page of figures (from offset), how many there are in all, and the series any of them is a point of",
         query=STRING, sort={"enum": list(FIGURE_SORTS)}, total={"type": "integer", "minimum": 0},
+        offset={"type": "integer", "minimum": 0},
         figures={"type": "array", "items": ref("Figure")},
         series={"type": "array", "items": ref("FigureSeries")}),
     "IssueDetail": record("a whole issue, section by section", **ISSUE, sections={"type": "array", "items": record(
@@ -200,18 +201,22 @@ NUMBER_TEXT = {"type": "string", "description": "a number: 1000, 7,801, 7 801 or
 FIGURE_PARAMETERS = [
     query_parameter("q", STRING, "what is counted (matched against each figure's label and sentence, by words and "
                                  "by meaning); a number puts the figures of that value first; empty or absent: every "
-                                 "figure that passes the filters, by date"),
+                                 "figure that passes the filters, newest issue first"),
     query_parameter("min", NUMBER_TEXT, "smallest value (inclusive)"),
     query_parameter("max", NUMBER_TEXT, "largest value (inclusive)"),
     query_parameter("from", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
                     "earliest issue date, YYYY, YYYY-MM or YYYY-MM-DD (inclusive)"),
     query_parameter("to", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
                     "latest issue date (inclusive; a year or month means its end)"),
-    query_parameter("kind", FIGURE_KIND, "only figures of this kind"),
+    query_parameter("kind", FIGURE_KIND, "only figures of this kind; absent: every kind but contact (phone "
+                                         "numbers and hotlines are not figures unless asked for)"),
     query_parameter("sort", {"enum": list(FIGURE_SORTS), "default": "relevance"},
-                    "relevance (best match first) or date (oldest issue first)"),
+                    "relevance (best match first) or date: the figures whose label holds the query's words "
+                    "that are words of some label, newest issue first"),
     query_parameter("k", {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_FIGURES_K},
                     "how many figures"),
+    query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+                    "figures to skip, for paging"),
 ]
 
 
