@@ -406,6 +406,13 @@ class Archive:
         query = validate_figure_query(query)
         return self.figure_index.search(query, lambda text: self.embedder.encode([text])[0], FIGURE_FUSION)
 
+    def figure_series(self, figure_id: str) -> FigureSeries:
+        """The series the figure `figure_id` is a point of; UnknownId when it is no series' point."""
+        series = self.figure_index.series_holding(figure_id)
+        if series is None:
+            raise UnknownId(f"no series of figures holds a figure with id {figure_id[:100]!r}")
+        return series
+
     def figure_records(self) -> tuple[FigureRecord, ...]:
         """Every figure mention of the archive, in passage order."""
         return self.figure_index.records

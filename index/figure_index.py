@@ -150,8 +150,21 @@ class FigureSeries:
     unit: str
     points: tuple[FigureRecord, ...]
 
+    @property
+    def id(self) -> str:
+        """The id of its first point: a series is found by any of its points' ids (FigureIndex.series_holding)."""
+        return self.points[0].id
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The points' labels as the issues word them, in date order, each wording once (capitals aside)."""
+        worded: dict[str, str] = {}
+        for point in self.points:
+            worded.setdefault(point.label.casefold(), point.label)
+        return tuple(worded.values())
+
     def to_json(self) -> dict:
-        return {"label": self.label, "kind": self.kind, "unit": self.unit, "points": [
+        return {"id": self.id, "label": self.label, "kind": self.kind, "unit": self.unit, "points": [
             {"value": p.value, "as_printed": p.as_printed, "label": p.label, "date": p.date,
              "passage_id": p.passage_id, "issue": p.issue.summary_json()} for p in self.points]}
 
@@ -341,6 +354,7 @@ class FigureIndex:
         self._by_passage: dict[str, list[FigureRecord]] = {}
         for record in self.records:
             self._by_passage.setdefault(record.passage_id, []).append(record)
+        self._series_of_figure = {point.id: series for series in self.series for point in series.points}
 
     @classmethod
     def open(cls, generation: Path, passages: Sequence[Passage], issues: Mapping[str, Issue],
@@ -362,6 +376,10 @@ class FigureIndex:
         series = [_series([record_of[i] for i in ids]) for ids in data["series"]]
         return cls(records, [row["terms"] for row in rows], [row["label_terms"] for row in rows], vectors, series,
                    {passage.id: o for o, passage in enumerate(passages)})
+
+    def series_holding(self, figure_id: str) -> FigureSeries | None:
+        """The series the figure `figure_id` is a point of, if any."""
+        return self._series_of_figure.get(figure_id)
 
     def in_passage(self, passage_id: str) -> tuple[FigureRecord, ...]:
         """The figures of one passage, in reading order."""
@@ -514,10 +532,11 @@ FIGURE_CSV_COLUMNS = ("value", "as_printed", "kind", "unit", "label", "issue_id"
                       "date_inferred", "passage_id", "url", "countries", "sentence")
 
 
-def figure_csv_rows(result: FigureResult, link: Callable[[str], str]) -> list[list]:
-    """FIGURE_CSV_COLUMNS then one row per figure; `link` gives a passage's address from its id."""
+def figure_csv_rows(result: FigureResult | FigureSeries, link: Callable[[str], str]) -> list[list]:
+    """FIGURE_CSV_COLUMNS then one row per figure (of a result) or point (of a series); `link` gives a
+    passage's address from its id."""
     rows: list[list] = [list(FIGURE_CSV_COLUMNS)]
-    for figure in result.figures:
+    for figure in result.points if isinstance(result, FigureSeries) else result.figures:
         issue = figure.issue
         rows.append([figure.value, figure.as_printed, figure.kind, figure.unit, figure.label, issue.id,
                      issue.number, figure.date or "", issue.date_inferred, figure.passage_id,

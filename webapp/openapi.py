@@ -142,6 +142,8 @@ SCHEMAS = {
     "Figure": record("one figure printed in a passage", **FIGURE),
     "FigureSeries": record(
         "one quantity reported in several newsletter issues, one point per issue, oldest first",
+        id={"type": "string", "description": "its first point's figure id; the chart is at /figures/series/{id}.svg "
+                                             "and its points at /figures/series/{id}.csv (any point's id finds it)"},
         label={"type": "string", "description": "the most descriptive of the points' labels"},
         kind={"enum": list(SERIES_KINDS)}, unit=STRING,
         points={"type": "array", "minItems": 2, "items": record("one issue's figure", **SERIES_POINT)}),
