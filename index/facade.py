@@ -68,7 +68,7 @@ __all__ = [
     "AddRefused", "AddReport", "Arrival", "add_files",
     "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",
     "FigureResult", "FigureSeries", "figure_csv_rows", "format_value", "parse_figure_bound", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
-    "CitationFields",
+    "CitationFields", "Issue",
 ]
 
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match
