@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,31 +34,12 @@ INFERRED_NOTE = "Date not printed in the issue; inferred from its stories"
 
 @dataclass(frozen=True)
 class CitationFormat:
-    """How one format is sent: its media type, and the file extension a download gets (None: shown inline)."""
+    """One format: what writes it, its media type, and the file extension a download gets (None: it
+    is shown, not saved)."""
 
+    write: Callable[[CitationFields], str]
     media_type: str
     extension: str | None
-
-
-FORMATS = {
-    "text": CitationFormat("text/plain; charset=utf-8", None),
-    "bibtex": CitationFormat("application/x-bibtex; charset=utf-8", "bib"),
-    "ris": CitationFormat("application/x-research-info-systems; charset=utf-8", "ris"),
-    "csl": CitationFormat("application/vnd.citationstyles.csl+json; charset=utf-8", "json"),
-}
-DEFAULT_FORMAT = "text"
-
-
-def check_format(name: str) -> str:
-    """`name` if it is a citation format; BadRequest listing them otherwise."""
-    if name not in FORMATS:
-        raise BadRequest(f"format must be one of {', '.join(FORMATS)}, not {name[:40]!r}")
-    return name
-
-
-def render(fields: CitationFields, name: str) -> str:
-    """The citation in format `name` (one of FORMATS)."""
-    return {"text": as_text, "bibtex": as_bibtex, "ris": as_ris, "csl": as_csl_json}[check_format(name)](fields)
 
 
 def date_parts(iso: str) -> list[int]:
@@ -100,7 +82,8 @@ def as_text(fields: CitationFields) -> str:
 def notes(fields: CitationFields) -> list[str]:
     """What BibTeX and RIS say in words: that the date was inferred, and when the page was read (for
     the styles that print no access date of their own)."""
-    return [INFERRED_NOTE] * fields.date_inferred + [f"Accessed {fields.accessed.isoformat()}"]
+    inferred = [INFERRED_NOTE] if fields.date_inferred else []
+    return inferred + [f"Accessed {fields.accessed.isoformat()}"]
 
 
 def as_bibtex(fields: CitationFields) -> str:
@@ -150,6 +133,27 @@ def as_ris(fields: CitationFields) -> str:
         record["start_page"] = str(fields.page)
     record.update(urls=[fields.url], access_date=fields.accessed.strftime("%Y/%m/%d"), notes=notes(fields))
     return rispy.dumps([record], implementation=RisWriter)
+
+
+FORMATS = {
+    "text": CitationFormat(as_text, "text/plain; charset=utf-8", None),
+    "bibtex": CitationFormat(as_bibtex, "application/x-bibtex; charset=utf-8", "bib"),
+    "ris": CitationFormat(as_ris, "application/x-research-info-systems; charset=utf-8", "ris"),
+    "csl": CitationFormat(as_csl_json, "application/vnd.citationstyles.csl+json; charset=utf-8", "json"),
+}
+DEFAULT_FORMAT = "text"
+
+
+def check_format(name: str) -> str:
+    """`name` if it is a citation format; BadRequest listing them otherwise."""
+    if name not in FORMATS:
+        raise BadRequest(f"format must be one of {', '.join(FORMATS)}, not {name[:40]!r}")
+    return name
+
+
+def render(fields: CitationFields, name: str) -> str:
+    """The citation in format `name` (one of FORMATS)."""
+    return FORMATS[check_format(name)].write(fields)
 
 
 # --- in a request -----------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def search_feed():
                     f"Each newsletter issue with passages that match “{result.query}” ({mode} search) is an entry, "
                     f"newest first; the newest {FEED_ISSUES} issues are looked at.",
                     absolute_url("pages.search", **page_args(request.args, mode=mode)))
-    for issue in newest_issues(issue for issue in issues if issue.id in result.facets["issue"]):
+    for issue in (issue for issue in issues if issue.id in result.facets["issue"]):
         count = result.facets["issue"][issue.id]
         link = absolute_url("pages.search", **page_args(request.args, mode=mode, issue=issue.id))
         hits = [hit for hit in result.hits if hit.issue.id == issue.id][:PASSAGES_PER_ENTRY]
