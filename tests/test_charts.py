@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from html import unescape
 
 import pytest
+from flask import render_template
 
 from index.documents import Issue, IssueDate
 from index.facade import FigureRecord, FigureSeries
@@ -130,3 +131,13 @@ def test_the_source_line_of_a_long_series_names_its_first_and_last_issue():
     series = FigureSeries("migrants assisted", "count", "", tuple(
         point(n, "migrants assisted", 10 * n, f"2020-{n:02d}-01", n) for n in range(1, 8)))
     assert source_line(series) == "Source: Test Bulletin, 7 issues from Issue 1, 1 January 2020 to Issue 7, 1 July 2020"
+
+
+def test_the_chart_template_escapes_what_the_issues_print(corpus_archive):
+    series = FigureSeries("<script>alert(1)</script> & co", "count", "", (
+        point(1, "<b>migrants</b> & co", 10, "2020-01-05", 1), point(2, "migrants", 20, "2020-02-05", 2)))
+    with create_app(archive=corpus_archive).test_request_context():
+        svg = render_template("_chart.svg", series=series, chart=series_chart(series), n=1, href=lambda p: "/" + p)
+    assert "<script>" not in svg and "<b>" not in svg
+    root = ET.fromstring(svg)  # still well-formed: the text is escaped, not dropped
+    assert "<script>alert(1)</script> & co" in texts(root, "chart-title")[0]

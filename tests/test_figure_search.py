@@ -366,7 +366,7 @@ def test_cli_figures_pages_like_search(archive_command):
     both = archive_command("figures", "migrants", "--k", "4", "--json")
     assert [f["id"] for f in one["figures"] + two["figures"]] == [f["id"] for f in json.loads(both.stdout)["figures"]]
     shown = archive_command("figures", "migrants", "--k", "2", "--offset", "2")
-    assert f"figures match 'migrants', by relevance; showing 3-4" in shown.stdout
+    assert "figures match 'migrants', by relevance; showing 3-4" in shown.stdout
     assert "\n  3. " in shown.stdout and "\n  1. " not in shown.stdout
 
 
