@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.citation import CitationFields, citation_fields
 from index.config import Settings
 from index.embed.models import load_embedder
 from index.embed.protocol import Embedder
@@ -67,7 +69,7 @@ __all__ = [
     "Archive", "LiveArchive", "Settings", "build", "add_files", "preview_files", "index_staleness", "embedder_for",
     "SearchResult", "IssueView", "Related", "Filters", "Hit", "LIMITS",
     "FigureQuery", "FigureResult", "FigureRecord", "FigureSeries", "parse_filter_date", "parse_figure_bound",
-    "ArchiveError", "BadRequest", "UnknownId", "IndexUnavailable", "AddRefused", "Arrival",
+    "ArchiveError", "BadRequest", "UnknownId", "IndexUnavailable", "AddRefused", "Arrival", "CitationFields", "Issue",
 ]
 
 
@@ -345,7 +347,29 @@ class Archive:
         return Related(self._hit(ordinal, similarity, {"semantic": rank}), similarity, shared_countries(mine, theirs),
                        self._shared_figures(mine, theirs), shared_terms(mine, theirs, self._keyword.document_share))
 
+    def original_file(self, issue_id: str) -> Path:
+        """The file in the archive the newsletter issue was read from, as received; UnknownId when the
+        issue is unknown or its file is no longer there."""
+        issue = self.issue(issue_id).issue
+        path = self.settings.archive_dir / Path(issue.source).name
+        if not path.is_file():
+            raise UnknownId(f"the file of newsletter issue {issue_id!r} ({issue.source}) is no longer in the archive")
+        return path
+
+    def citation(self, passage_id: str, url: str, accessed: datetime.date) -> CitationFields:
+        """What a citation of the passage says (index.citation); `url` is its permalink."""
+        passage, issue = self.passage(passage_id)
+        section = next(s for s in self._sections_of[issue.id] if s.id == passage.section_id)
+        return citation_fields(passage, issue, section, (p.text for p in self._passages_of[issue.id]), url, accessed)
+
     # --- figures ---------------------------------------------------------------------------------
+
+    def figure_series(self, figure_id: str) -> FigureSeries:
+        """The series the figure `figure_id` is a point of; UnknownId when it is no series' point."""
+        series = self.figure_index.series_holding(figure_id)
+        if series is None:
+            raise UnknownId(f"no series of figures holds a figure with id {figure_id[:100]!r}")
+        return series
 
     def search_figures(self, query: FigureQuery) -> FigureResult:
         """The figure mentions `query` asks for, and the series they are points of (see

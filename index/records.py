@@ -57,6 +57,7 @@ class Issue:
 
     `provenance` says for each metadata field where its value came from: "printed" (read from the
     text), "inferred" (worked out from the stories), "catalog" (set by a person) or "unknown".
+    `newsletter` is the newsletter's name and `author` whom a citation names (None: not known).
     """
 
     id: str
@@ -67,6 +68,8 @@ class Issue:
     title: str
     source_link: str | None
     provenance: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    newsletter: str = ""
+    author: str | None = None
 
     @property
     def label(self) -> str:
@@ -93,6 +96,8 @@ class Issue:
             "source": self.source,
             "date_precision": self.date.precision if self.date else None,
             "source_link": self.source_link,
+            "newsletter": self.newsletter,
+            "author": self.author,
             "provenance": dict(self.provenance),
         }
 

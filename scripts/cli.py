@@ -253,7 +253,8 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _figure_query(args: argparse.Namespace) -> FigureQuery:
     return FigureQuery(
-        text=args.query, kind=args.kind, sort=args.sort, k=args.k, date_from=args.date_from, date_to=args.date_to,
+        text=args.query, kind=args.kind, sort=args.sort, k=args.k, offset=args.offset, date_from=args.date_from,
+        date_to=args.date_to,
         minimum=parse_figure_bound(args.min, "--min") if args.min is not None else None,
         maximum=parse_figure_bound(args.max, "--max") if args.max is not None else None,
     )
@@ -268,10 +269,10 @@ def _print_figures(result) -> None:
     if not result.figures:
         print(f"No figure matches {result.query!r}." if result.query else "No figure passes these filters.")
         return
-    order = result.sort if result.query else "date"
+    order = "date, newest first" if result.sort == "date" or not result.query else result.sort
     print(f"{result.total} figures{f' match {result.query!r}' if result.query else ''}, by {order}; "
-          f"showing 1-{len(result.figures)}")
-    for rank, figure in enumerate(result.figures, start=1):
+          f"showing {result.offset + 1}-{result.offset + len(result.figures)}")
+    for rank, figure in enumerate(result.figures, start=result.offset + 1):
         print(f"{rank:>3}. {figure.value_text:>12}  {figure.label or figure.kind}")
         print(f"     {figure.issue.label}  ·  {figure.passage_id}")
         print(textwrap.indent(textwrap.fill(figure.sentence, 96), "     "))
@@ -340,9 +341,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max", metavar="N", help="largest value")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", metavar="DATE")
-    p.add_argument("--kind", choices=LIMITS.figure_kinds)
-    p.add_argument("--sort", choices=LIMITS.figure_sorts, default="relevance")
+    p.add_argument("--kind", choices=LIMITS.figure_kinds, help="only this kind; by default every kind but contact "
+                                                               "(phone numbers, hotlines)")
+    p.add_argument("--sort", choices=LIMITS.figure_sorts, default="relevance",
+                   help="date: the figures for the query's label, newest first")
     p.add_argument("--k", type=_k, default=LIMITS.default_figures_k)
+    p.add_argument("--offset", type=int, default=0, help="figures to skip, for paging")
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true")
     output.add_argument("--csv", action="store_true", help="one row per figure; its url is where scripts/run serves it")

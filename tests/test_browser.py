@@ -7,15 +7,22 @@ skipped browser test is not a passed one).  Playwright never downloads a browser
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import threading
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 import waitress
+from flask import render_template
 
 from index.config import ROOT
+from index.records import Issue, IssueDate
+from index.facade import FigureRecord, FigureSeries
 from webapp import create_app
+from webapp.charts import series_chart
 
 os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
 
@@ -95,7 +102,7 @@ def test_search_then_issue_then_passage_with_related_stories(page, base_url):
     page.wait_for_url(f"**/passages/{RING_PASSAGE}")
     assert page.locator("h1").inner_text() == "RING TRAINING IN TASHKENT"
     assert "IOM Tashkent held a RING" in page.locator(".passage.current").inner_text()
-    assert f"/passages/{RING_PASSAGE}" in page.locator("#citation").input_value()
+    assert f"/passages/{RING_PASSAGE}" in page.locator("#citation").inner_text()
     related = page.locator("section.related li.hit")
     assert related.count() >= 1
     assert "Why related:" in related.nth(0).inner_text()
@@ -103,6 +110,48 @@ def test_search_then_issue_then_passage_with_related_stories(page, base_url):
         page.locator("section.related").inner_text()
     screenshot(page, "passage.png")
     assert page.console_errors == []
+
+
+def test_the_copy_button_copies_the_citation_in_the_format_shown(browser, base_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.goto(f"{base_url}/passages/{RING_PASSAGE}")
+    citation = page.locator("#citation")
+    assert citation.inner_text().startswith("IOM Central Asia (c. 2021) ‘RING Training in Tashkent’")
+    page.get_by_role("button", name="Copy citation").click()
+    page.get_by_role("status").filter(has_text="Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == citation.inner_text()
+    screenshot(page, "citation.png")
+
+    page.locator(".cite-formats").get_by_role("link", name="BibTeX").click()
+    page.wait_for_url("**?cite=bibtex")
+    page.get_by_role("button", name="Copy citation").click()
+    page.get_by_role("status").filter(has_text="Copied.").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"@article{{{RING_PASSAGE},") and copied == citation.inner_text()
+
+    with page.expect_download() as download:
+        page.locator("section.cite .export").get_by_role("link", name="RIS").click()
+    assert download.value.suggested_filename == f"{RING_PASSAGE}.ris"
+    assert Path(download.value.path()).read_text(encoding="utf-8").startswith("TY  - MGZN")
+    assert errors == []
+    context.close()
+
+
+def test_without_scripts_a_click_selects_the_whole_citation(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base_url}/passages/{RING_PASSAGE}")
+    assert not page.get_by_role("button", name="Copy citation").is_visible()  # it needs its script
+    hint = page.locator("section.cite noscript .hint")  # (Playwright's text search skips <noscript>)
+    assert hint.is_visible() and hint.inner_text().startswith("Click the citation to select all of it")
+    page.locator("#citation").click()
+    selected = page.evaluate("window.getSelection().toString()")
+    assert selected == page.locator("#citation").inner_text() and selected.startswith("IOM Central Asia")
+    context.close()
 
 
 def test_facet_click_narrows_and_filters_survive_a_new_query(page, base_url):
@@ -182,3 +231,77 @@ def test_figures_page_fits_a_phone(browser, base_url):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     screenshot(page, "figures-phone.png")
     context.close()
+
+
+# --- charts: no label collides with another, and each chart downloads ---------------------------------
+
+TEXT_BOXES = """svg => ({
+    width: svg.viewBox.baseVal.width, height: svg.viewBox.baseVal.height,
+    boxes: [...svg.querySelectorAll("text")].map(t => {
+        const b = t.getBBox();
+        return {text: t.textContent, x: b.x, y: b.y, width: b.width, height: b.height};
+    })})"""
+
+
+def assert_no_text_collides(svg) -> list[dict]:
+    """Measured by the browser: no two texts of the chart overlap, and every one is inside it."""
+    measured = svg.evaluate(TEXT_BOXES)
+    boxes = measured["boxes"]
+    for n, a in enumerate(boxes):
+        assert a["x"] >= 0 and a["y"] >= 0, a
+        assert a["x"] + a["width"] <= measured["width"] and a["y"] + a["height"] <= measured["height"], a
+        for b in boxes[n + 1:]:
+            apart = (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                     or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+            assert apart, (a, b)
+    return boxes
+
+
+def test_chart_labels_do_not_collide_and_each_chart_downloads(page, base_url):
+    page.goto(base_url + "/figures?q=vulnerable+migrants")
+    charts = page.locator("figure.series-chart")
+    migrants = charts.filter(has_text="Victims of trafficking and vulnerable migrants")
+    for n in range(charts.count()):
+        assert_no_text_collides(charts.nth(n).locator("svg.chart"))
+    texts = [box["text"] for box in assert_no_text_collides(migrants.locator("svg.chart"))]
+    assert "3,186" in texts and "5,000" in texts  # the value and the axis label that once overlapped
+    assert any(text.startswith("Source: IOM Central Asia Regional Response Report") for text in texts)
+    assert migrants.locator("svg.chart g.labels-note").is_visible()
+    migrants.locator("svg.chart").screenshot(path=str(ARTIFACTS / "chart.png"))
+
+    with page.expect_download() as svg_download:
+        migrants.get_by_role("link", name="SVG").click()
+    assert svg_download.value.suggested_filename == "victims-of-trafficking-and-vulnerable-migrants.svg"
+    svg = ET.parse(svg_download.value.path()).getroot()
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+    with page.expect_download() as csv_download:
+        migrants.get_by_role("link", name="CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(csv_download.value.path()).read_text(encoding="utf-8"))))
+    assert [row["value"] for row in rows] == ["3186", "7801"]
+    assert page.console_errors == []
+
+
+def crowded_series() -> FigureSeries:
+    """Twelve monthly issues, then two a fortnight apart: too many labels for the width of a chart."""
+    days = [f"2020-{month:02d}-15" for month in range(1, 13)] + ["2021-01-02", "2021-01-16"]
+    points = []
+    for n, day in enumerate(days):
+        issue = Issue(f"i{n}", f"i{n}.txt", n + 1, IssueDate(day, "day"), False, "t", None, {}, "Test Bulletin", None)
+        value = 1_000_000 + 1_000 * n
+        points.append(FigureRecord(f"i{n}-s1-p1-f1", value, "count", "", "", "migrants assisted", f"{value:,}", "s",
+                                   (), f"i{n}-s1-p1", "S", issue, (), 0, 1))
+    return FigureSeries("migrants assisted", "count", "", tuple(points))
+
+
+def test_a_crowded_chart_leaves_labels_out_rather_than_overlap_them(page, corpus_archive):
+    series = crowded_series()
+    app = create_app(archive=corpus_archive)
+    with app.test_request_context():
+        svg = render_template("_chart.svg", series=series, chart=series_chart(series), n=1, href=lambda p: "#" + p)
+    page.set_content(f"<!doctype html><body style='margin:0'>{svg}</body>")
+    texts = [box["text"] for box in assert_no_text_collides(page.locator("svg"))]
+    dates = [text for text in texts if text.endswith(("2020", "2021")) and not text.startswith("Source")]
+    assert "15 Jan 2020" in dates and 2 <= len(dates) < len(series.points)
+    assert page.locator("svg circle").count() == len(series.points)  # every point is drawn
+    assert page.locator("svg a > title").count() == len(series.points)  # and says its value
+    page.locator("svg").screenshot(path=str(ARTIFACTS / "chart-crowded.png"))

@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -118,17 +119,51 @@ def test_min_and_max_bound_the_value(corpus_archive):
                                                                   maximum=8000, k=100))
 
 
-def test_without_a_query_figures_are_listed_by_date(corpus_archive):
+def test_without_a_query_figures_are_listed_newest_first(corpus_archive):
     found = figures(corpus_archive, minimum=3000, maximum=8000, k=100)
-    # July 2020 (3186), November 2020 in reading order (3120, 4,378, 7,801), December 2020 (5,177)
-    assert [figure.value for figure in found] == [3186, 3120, 4378, 7801, 5177]
+    # December 2020 (5,177), November 2020 in reading order (3120, 4,378, 7,801), July 2020 (3186)
+    assert [figure.value for figure in found] == [5177, 3120, 4378, 7801, 3186]
 
 
-def test_sort_by_date_orders_relevant_figures_by_issue_date(corpus_archive):
-    found = figures(corpus_archive, "victims of trafficking assisted", sort="date", k=100)
+def test_sort_by_date_puts_the_newest_figure_for_the_querys_label_first(corpus_archive):
+    """"Vulnerable migrants" are counted in July 2020 (3186) and November 2020 (7,801 with victims of
+    trafficking, 18 returned to Moldova, 3120 stranded); COVID-19 figures of July 2020 and a figure of
+    August 2022 about Afghan migrants ("individuals") are found by meaning but count something else."""
+    found = figures(corpus_archive, "vulnerable migrants assisted", sort="date", k=100)
+    assert found[0].value == 7801 and found[0].date == "2020-11"
+    assert Counter(f.value for f in found) == Counter([7801, 18, 3120, 3186])
+    assert all({"vulnerable", "migrants"} <= set(f.label.split()) for f in found)
     dates = [figure.issue.date.first_day for figure in found]
-    assert dates == sorted(dates)
-    assert [f.value for f in found].index(3186) < [f.value for f in found].index(7801)
+    assert dates == sorted(dates, reverse=True)
+    by_relevance = figures(corpus_archive, "vulnerable migrants assisted", k=100)
+    assert len(by_relevance) > len(found) and any(f.label.startswith("COVID-19") for f in by_relevance)
+
+
+def test_sort_by_date_of_a_number_keeps_that_number(corpus_archive):
+    assert [f.value for f in figures(corpus_archive, "7,801", sort="date", k=100)] == [7801]
+
+
+def test_figures_page_through_with_offset_and_total(corpus_archive):
+    query = FigureQuery("migrants", k=100)
+    every = corpus_archive.search_figures(query)
+    pages = [corpus_archive.search_figures(replace(query, k=3, offset=offset)) for offset in range(0, every.total, 3)]
+    assert [f.id for page in pages for f in page.figures] == [f.id for f in every.figures]
+    assert {page.total for page in pages} == {every.total} and every.total > 6
+    assert [page.offset for page in pages] == list(range(0, every.total, 3))
+    assert corpus_archive.search_figures(replace(query, offset=every.total)).figures == ()
+
+
+def test_contacts_are_left_out_unless_asked_for(corpus_archive):
+    """Kazakhstan's hotline 11616, Kyrgyzstan's 1899 and Tajikistan's +992900800800 are printed in
+    three issues; a journalist asking what was counted does not want them."""
+    hotline_numbers = {11616, 1899, 992900800800}
+    for query in ("vulnerable migrants assisted", "national hotline", ""):
+        for sort in ("relevance", "date"):
+            found = figures(corpus_archive, query, sort=sort, k=100)
+            assert not {f.value for f in found} & hotline_numbers, (query, sort)
+            assert all(f.kind != "contact" for f in found)
+    asked = figures(corpus_archive, "national hotline", kind="contact", k=100)
+    assert asked[0].value == 1899 and {f.value for f in asked} == hotline_numbers
 
 
 def test_from_and_to_bound_the_issue_date(corpus_archive):
@@ -157,6 +192,7 @@ def test_a_number_query_puts_that_figure_first(corpus_archive, query):
     (FigureQuery(kind="ratio"), "kind must be one of count, percentage, money, duration, contact"),
     (FigureQuery(sort="size"), "sort must be one of relevance, date"),
     (FigureQuery(k=0), "k must be between 1 and 100"),
+    (FigureQuery(offset=-1), "offset must be between 0 and 1000"),
     (FigureQuery(date_from="2022", date_to="2020"), "is after to"),
     (FigureQuery(date_from="yesterday"), "from must be a date"),
     (FigureQuery("a" * 2000), "2000 characters long"),
@@ -319,6 +355,19 @@ def test_cli_figures_csv_with_filters(archive_command):
     assert seven["issue_date"] == "2020-11" and seven["issue_id"] == NOVEMBER_2020
     assert seven["url"].endswith(f"/passages/{seven['passage_id']}")
     assert seven["sentence"].startswith("IOM missions in Central Asia have assisted 7,801")
+
+
+def test_cli_figures_pages_like_search(archive_command):
+    first = archive_command("figures", "migrants", "--k", "2", "--json")
+    second = archive_command("figures", "migrants", "--k", "2", "--offset", "2", "--json")
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert one["total"] == two["total"] and (one["offset"], two["offset"]) == (0, 2)
+    both = archive_command("figures", "migrants", "--k", "4", "--json")
+    assert [f["id"] for f in one["figures"] + two["figures"]] == [f["id"] for f in json.loads(both.stdout)["figures"]]
+    shown = archive_command("figures", "migrants", "--k", "2", "--offset", "2")
+    assert "figures match 'migrants', by relevance; showing 3-4" in shown.stdout
+    assert "\n  3. " in shown.stdout and "\n  1. " not in shown.stdout
 
 
 def test_cli_figures_refuses_bad_bounds_clearly(archive_command):

@@ -31,6 +31,8 @@ EXCHANGES = [
     ("/api/figures?q=7801&min=1000&max=10,000&kind=count&sort=date&from=2020&to=2020-12&k=5", "/api/figures", 200),
     ("/api/figures?kind=contact&k=100", "/api/figures", 200),
     ("/api/figures?kind=duration", "/api/figures", 200),
+    ("/api/figures?q=migrants&offset=5&k=5", "/api/figures", 200),
+    ("/api/figures?offset=-1", "/api/figures", 400),
     ("/api/figures?min=abc", "/api/figures", 400),
     ("/api/figures?min=5&max=1", "/api/figures", 400),
     ("/api/figures?kind=ratio", "/api/figures", 400),
@@ -44,6 +46,9 @@ EXCHANGES = [
     ("/api/passages/002_44f630649352dfb2-s3-p2/similar", "/api/passages/{passage_id}/similar", 200),
     (f"/api/passages/{RING_PASSAGE}/similar?k=0", "/api/passages/{passage_id}/similar", 400),
     ("/api/passages/nope/similar", "/api/passages/{passage_id}/similar", 404),
+    (f"/api/passages/{RING_PASSAGE}/cite?format=xml", "/api/passages/{passage_id}/cite", 400),
+    (f"/api/passages/{RING_PASSAGE}/cite?style=apa", "/api/passages/{passage_id}/cite", 400),
+    ("/api/passages/nope/cite?format=ris", "/api/passages/{passage_id}/cite", 404),
     ("/api/issues", "/api/issues", 200),
     ("/api/issues?page=2", "/api/issues", 400),
     (f"/api/issues/{ISSUE_9}", "/api/issues/{issue_id}", 200),
@@ -160,7 +165,7 @@ def test_figure_schemas_are_closed(client, spec):
 def test_documented_parameters_are_the_ones_the_figure_search_takes(client, spec):
     names = {p["name"] for p in spec["paths"]["/api/figures"]["get"]["parameters"]}
     values = {"q": "migrants", "min": "100", "max": "10000", "from": "2020", "to": "2022", "kind": "count",
-              "sort": "date", "k": "3"}
+              "sort": "date", "k": "3", "offset": "2"}
     assert names == set(values)
     for name, value in values.items():
         assert client.get(f"/api/figures?{name}={value}").status_code == 200, name

@@ -142,12 +142,14 @@ def test_issue_without_any_date_stays_undated(tmp_path):
 CATALOG = """\
 [newsletter]
 title = "Test Bulletin"
+author = "Test Office"
 
 ["issues"."000_01b647a0f58beec8.txt"]
 number = 7
 date = "2020-11-30"
 title = "Winter issue"
 source_link = "https://example.org/000.pdf"
+author = "Guest Editors"
 
 ["issues"."001_246ca7c614daeaee.txt"]
 number = 10
@@ -171,7 +173,9 @@ def test_catalog_overrides_every_field(catalog_dir):
     assert issue.date_inferred is False
     assert issue.title == "Winter issue"
     assert issue.source_link == "https://example.org/000.pdf"
-    assert issue.provenance == {"number": "catalog", "date": "catalog", "title": "catalog", "source_link": "catalog"}
+    assert issue.author == "Guest Editors"  # the issue's own entry wins over the newsletter's author
+    assert issue.provenance == {"number": "catalog", "date": "catalog", "title": "catalog", "source_link": "catalog",
+                                "author": "catalog"}
 
 
 def test_catalog_wins_over_printed_values(catalog_dir):
@@ -181,12 +185,21 @@ def test_catalog_wins_over_printed_values(catalog_dir):
     assert issue.provenance["number"] == "catalog" and issue.provenance["date"] == "catalog"
     assert issue.source_link is None and issue.provenance["source_link"] == "unknown"
     assert issue.title.startswith("Test Bulletin")  # the newsletter's title from the catalog
+    assert issue.newsletter == "Test Bulletin" and issue.author == "Test Office"
+
+
+def test_without_an_author_in_the_catalog_none_is_named(tmp_path):
+    write_issue(tmp_path, "a.txt", "A STORY\n\nIOM met partners in Osh to plan the campaign on 5 May 2021.\n")
+    issue = read_issue(tmp_path / "a.txt", load_catalog(tmp_path)).issue
+    assert issue.author is None and issue.provenance["author"] == "unknown"
 
 
 @pytest.mark.parametrize("text", [
     'newsletter = "IOM"\n',  # not a table
     'issues = "x"\n',  # not a table
     '[newsletter]\ntitle = 5\n',  # not text
+    '[newsletter]\nauthor = ["IOM"]\n',  # not text
+    '["issues"."a.txt"]\nauthor = 1\n',  # not text
     '["issues"."a.txt"]\ndate = "2020-13-45"\n',  # no such month or day
     '["issues"."a.txt"]\ndate = "2021-02-30"\n',  # no such day
 ])

@@ -13,7 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from index.facade import Archive, ArchiveError, BadRequest, IndexUnavailable, LiveArchive, Settings, UnknownId
 
-from . import api, figure_pages, pages
+from . import api, feeds, figure_pages, pages
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def create_app(archive: Archive | LiveArchive | None = None, settings: Settings 
     app.extensions["archive"] = archive or LiveArchive(settings or Settings.from_env())
     app.register_blueprint(pages.bp)
     app.register_blueprint(figure_pages.bp)
+    app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_error_handler(ArchiveError, handle_archive_error)
     app.register_error_handler(HTTPException, handle_http_error)

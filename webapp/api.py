@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 
+from .citations import DEFAULT_FORMAT, citation_response
 from .openapi import openapi_document
 from .params import (
     current_archive,
@@ -13,6 +14,7 @@ from .params import (
     parse_search,
     parse_similar_k,
     reject_unknown,
+    single,
 )
 
 bp = Blueprint("api", __name__)
@@ -37,6 +39,13 @@ def passage(passage_id: str):
     no_parameters()
     found, issue = current_archive().passage(passage_id)
     return jsonify({**found.to_json(), "issue": issue.to_json()})
+
+
+@bp.get("/passages/<passage_id>/cite")
+def cite(passage_id: str):
+    """The passage's citation as plain text, BibTeX, RIS or CSL-JSON (see webapp.citations)."""
+    reject_unknown(request.args, ("format",))
+    return citation_response(passage_id, single(request.args, "format").strip() or DEFAULT_FORMAT)
 
 
 @bp.get("/passages/<passage_id>/similar")

@@ -10,6 +10,7 @@ import copy
 
 from index.facade import LIMITS
 
+from .citations import DEFAULT_FORMAT, FORMATS
 from .params import DEFAULT_K, DEFAULT_MODE
 
 
@@ -45,6 +46,8 @@ ISSUE = {
     "source": {"type": "string", "description": "the file the issue was read from"},
     "date_precision": {"enum": ["day", "month", None]},
     "source_link": nullable("string"),
+    "newsletter": {"type": "string", "description": "the newsletter's name (the catalog's)"},
+    "author": nullable("string", description="whom a citation names as the author (the catalog's); null when not known"),
     "provenance": {"type": "object", "description": "where each metadata field came from",
                    "additionalProperties": {"enum": ["printed", "inferred", "catalog", "unknown"]}},
 }
@@ -141,12 +144,15 @@ SCHEMAS = {
     "Figure": record("one figure printed in a passage", **FIGURE),
     "FigureSeries": record(
         "one quantity reported in several newsletter issues, one point per issue, oldest first",
+        id={"type": "string", "description": "its first point's figure id; the chart is at /figures/series/{id}.svg "
+                                             "and its points at /figures/series/{id}.csv (any point's id finds it)"},
         label={"type": "string", "description": "the most descriptive of the points' labels"},
         kind={"enum": list(LIMITS.series_kinds)}, unit=STRING,
         points={"type": "array", "minItems": 2, "items": record("one issue's figure", **SERIES_POINT)}),
     "FigureResult": record(
-        "the best k figures, how many passed in all, and the series any of them is a point of",
+        "one page of figures (from offset), how many there are in all, and the series any of them is a point of",
         query=STRING, sort={"enum": list(LIMITS.figure_sorts)}, total={"type": "integer", "minimum": 0},
+        offset={"type": "integer", "minimum": 0},
         figures={"type": "array", "items": ref("Figure")},
         series={"type": "array", "items": ref("FigureSeries")}),
     "IssueDetail": record("a whole issue, section by section", **ISSUE, sections={"type": "array", "items": record(
@@ -199,18 +205,22 @@ NUMBER_TEXT = {"type": "string", "description": "a number: 1000, 7,801, 7 801 or
 FIGURE_PARAMETERS = [
     query_parameter("q", STRING, "what is counted (matched against each figure's label and sentence, by words and "
                                  "by meaning); a number puts the figures of that value first; empty or absent: every "
-                                 "figure that passes the filters, by date"),
+                                 "figure that passes the filters, newest issue first"),
     query_parameter("min", NUMBER_TEXT, "smallest value (inclusive)"),
     query_parameter("max", NUMBER_TEXT, "largest value (inclusive)"),
     query_parameter("from", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
                     "earliest issue date, YYYY, YYYY-MM or YYYY-MM-DD (inclusive)"),
     query_parameter("to", {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$"},
                     "latest issue date (inclusive; a year or month means its end)"),
-    query_parameter("kind", FIGURE_KIND, "only figures of this kind"),
+    query_parameter("kind", FIGURE_KIND, "only figures of this kind; absent: every kind but contact (phone "
+                                         "numbers and hotlines are not figures unless asked for)"),
     query_parameter("sort", {"enum": list(LIMITS.figure_sorts), "default": "relevance"},
-                    "relevance (best match first) or date (oldest issue first)"),
+                    "relevance (best match first) or date: the figures whose label holds the query's words "
+                    "that are words of some label, newest issue first"),
     query_parameter("k", {"type": "integer", "minimum": 1, "maximum": LIMITS.max_k, "default": LIMITS.default_figures_k},
                     "how many figures"),
+    query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": LIMITS.max_offset, "default": 0},
+                    "figures to skip, for paging"),
 ]
 
 
@@ -241,6 +251,27 @@ def operation(summary: str, ok: dict, parameters: list[dict], not_found: bool = 
 
 
 PASSAGE_ID = path_parameter("passage_id", "e.g. 001_246ca7c614daeaee-s4-p1")
+CSL_DATE = {"type": "object", "required": ["date-parts"], "properties": {
+    "date-parts": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 3},
+                   "minItems": 1, "maxItems": 1},
+    "circa": {"type": "boolean", "description": "true: the date is not printed in the issue but inferred from its stories"}}}
+CSL_ITEMS = {"type": "array", "minItems": 1, "maxItems": 1, "description": "CSL-JSON (the Citation Style Language's data schema)",
+             "items": {"type": "object", "required": ["id", "type", "title", "container-title", "URL", "accessed"],
+                       "additionalProperties": False, "properties": {
+                           "id": {"type": "string", "description": "the passage id"}, "type": {"const": "article-magazine"},
+                           "title": {"type": "string", "description": "the story's title, in title case"},
+                           "container-title": {"type": "string", "description": "the newsletter"},
+                           "author": {"type": "array", "items": record("a corporate author", literal=STRING)},
+                           "issue": {"type": "string", "description": "the issue number, where known"},
+                           "issued": CSL_DATE, "note": STRING,
+                           "page": {"type": "string", "description": "the page of the PDF the passage came from"},
+                           "URL": {"type": "string", "description": "the passage's permalink"}, "accessed": CSL_DATE}}}
+CITE = {"description": "the citation in the format asked for; every format but text is sent as a file to save "
+                       "(Content-Disposition: attachment)",
+        "content": {kind.media_type.split(";")[0]: {"schema": CSL_ITEMS if name == "csl" else STRING}
+                    for name, kind in FORMATS.items()}}
+CITE_FORMAT = query_parameter("format", {"enum": list(FORMATS), "default": DEFAULT_FORMAT},
+                              "text (a reference to paste), bibtex, ris (Zotero, EndNote) or csl (CSL-JSON)")
 ISSUE_ID = path_parameter("issue_id", "e.g. 001_246ca7c614daeaee")
 
 PATHS = {
@@ -250,6 +281,9 @@ PATHS = {
                               success("the figures and their series", "FigureResult"), FIGURE_PARAMETERS),
     "/api/passages/{passage_id}": operation("one passage and its issue", success("the passage", "PassageDetail"),
                                             [PASSAGE_ID], not_found=True),
+    "/api/passages/{passage_id}/cite": operation(
+        "the passage's citation: author, story title, newsletter, issue number and date where known (an inferred "
+        "date says so), page, permalink and access date", CITE, [PASSAGE_ID, CITE_FORMAT], not_found=True),
     "/api/passages/{passage_id}/similar": operation(
         "related passages from other newsletter issues, boilerplate and near-copies left out",
         success("related passages, each with why", "SimilarResult"), [PASSAGE_ID, K], not_found=True),

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import mimetypes
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, send_file, url_for
 from werkzeug.datastructures import MultiDict
 
-from index.facade import LIMITS, BadRequest, Related, SearchResult
+from index.facade import LIMITS, BadRequest, Related, SearchResult, UnknownId
 
+from .citations import DEFAULT_FORMAT, FORMATS, check_format, passage_citation, render
 from .params import (
     REPEATABLE,
     SearchRequest,
     current_archive,
     parse_search,
     reject_unknown,
+    single,
 )
 
 bp = Blueprint("pages", __name__)
@@ -27,6 +30,8 @@ RELATED_STORIES = 5
 FILTER_PARAMS = ("from", "to", *REPEATABLE)
 ORIGINS = {"printed": "printed in the newsletter", "inferred": "inferred from its stories",
            "catalog": "set in the catalog", "unknown": "not printed, not in the catalog"}
+FILE_KINDS = {".txt": "plain text", ".md": "Markdown", ".pdf": "PDF", ".html": "web page", ".htm": "web page",
+              ".docx": "Word document"}
 CSV_COLUMNS = ("rank", "passage_id", "score", "section", "issue_id", "issue_number", "issue_date",
                "date_inferred", "countries", "found_by", "url", "text")
 
@@ -133,25 +138,35 @@ def issues():
 def issue(issue_id: str):
     reject_unknown(request.args, ())
     view = current_archive().issue(issue_id)
-    return render_template("issue.html", view=view, issue=view.issue)
+    try:
+        original = current_archive().original_file(issue_id)
+    except UnknownId:
+        original = None
+    return render_template("issue.html", view=view, issue=view.issue, original=original,
+                           file_kind=FILE_KINDS.get(original.suffix.lower(), "file") if original else None)
+
+
+@bp.get("/issues/<issue_id>/original")
+def original(issue_id: str):
+    """The newsletter issue's file as it was received, to save under its own name."""
+    reject_unknown(request.args, ())
+    path = current_archive().original_file(issue_id)
+    return send_file(path, mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                     as_attachment=True, download_name=path.name)
 
 
 @bp.get("/passages/<passage_id>")
 def passage(passage_id: str):
-    reject_unknown(request.args, ())
+    """A passage in its story, its citation (in the format `cite` names) and related stories."""
+    reject_unknown(request.args, ("cite",))
+    shown = check_format(single(request.args, "cite").strip() or DEFAULT_FORMAT)
     found, issue = current_archive().passage(passage_id)
     neighbours = [p for p in current_archive().issue(issue.id).passages if p.section_id == found.section_id]
     related = current_archive().similar(passage_id, k=RELATED_STORIES)
     return render_template("passage.html", passage=found, issue=issue, neighbours=neighbours, related=related,
-                           citation=citation(found, issue), reasons=reasons,
+                           citation=render(passage_citation(passage_id), shown), citation_format=shown,
+                           citation_formats=FORMATS, reasons=reasons,
                            paragraphs=current_archive().marked_paragraphs)
-
-
-def citation(passage, issue) -> str:
-    """Plain text to paste into a report: section, newsletter title, issue number, date, permalink."""
-    number = f"Issue {issue.number}" if issue.number is not None else "Issue number unknown"
-    link = url_for("pages.passage", passage_id=passage.id, _external=True)
-    return f"\u201c{passage.section_title}\u201d. {issue.title}.\n{number}, {issue_date(issue)}.\n{link}"
 
 
 def reasons(related: Related) -> list[str]:

@@ -39,7 +39,7 @@ REPEATABLE = {
 }
 SEARCH_PARAMS = frozenset({"q", "mode", "k", "offset", "from", "to", *REPEATABLE})
 SIMILAR_PARAMS = frozenset({"k"})
-FIGURE_PARAMS = frozenset({"q", "min", "max", "from", "to", "kind", "sort", "k"})
+FIGURE_PARAMS = frozenset({"q", "min", "max", "from", "to", "kind", "sort", "k", "offset"})
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def parse_search(args: MultiDict) -> SearchRequest:
 def parse_figures(args: MultiDict) -> FigureQuery:
     """A figure search from the query string; empty values (a form's "any") mean no restriction."""
     reject_unknown(args, FIGURE_PARAMS)
-    value = {name: single(args, name).strip() for name in FIGURE_PARAMS - {"q", "k"}}
+    value = {name: single(args, name).strip() for name in FIGURE_PARAMS - {"q", "k", "offset"}}
     return FigureQuery(
         text=single(args, "q"),
         minimum=parse_figure_bound(value["min"], "min") if value["min"] else None,
@@ -107,6 +107,7 @@ def parse_figures(args: MultiDict) -> FigureQuery:
         kind=value["kind"] or None,
         sort=value["sort"] or "relevance",
         k=whole_number(single(args, "k", str(LIMITS.default_figures_k)), "k"),
+        offset=whole_number(single(args, "offset", "0"), "offset"),
     )
 
 

@@ -10,7 +10,9 @@ Figure search reads a query as passage search does: BM25 over each record's labe
 with the archive's analyzer (its words OR'ed; phrases and NOT are not applied to figures) and the
 cosine between the query's vector and the records' vectors, fused by the archive's fusion.  A query
 that is a number puts the figures of that value first.  Without a query, the figures that pass the
-filters are listed by date.
+filters are listed newest issue first.  Sorted by date, a query lists the figures *for its label*
+(see FigureIndex._for_label), newest first.  Phone numbers and hotlines (kind "contact") are left
+out unless the query asks for that kind.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +28,9 @@ import numpy as np
 from index.embed.cache import VectorCache, embed_with_cache
 from index.embed.models import ModelSource
 from index.errors import IndexUnavailable
-from index.figures.extract import extract_figures
+from index.figures.extract import CONTACT, extract_figures
 from index.figures.records import FigureQuery, FigureRecord, FigureResult, FigureSeries
-from index.figures.series import SeriesCandidate, group_series
+from index.figures.series import SeriesCandidate, group_series, label_terms
 from index.records import Corpus, Issue, Passage
 from index.search import bm25
 from index.search.fusion import Fused, Fusion, promote
@@ -67,6 +69,7 @@ def figure_rows(corpus: Corpus) -> list[dict]:
                 **mention.to_json(),
             }
             row["terms"] = record_terms(row["label"], row["sentence"])
+            row["label_terms"] = " ".join(sorted(label_terms(row["label"])))
             rows.append(row)
     return rows
 
@@ -119,14 +122,16 @@ def query_number(text: str) -> float | None:
 class FigureIndex:
     """The figure records of one generation, their vectors and series, and search over them."""
 
-    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[str], vectors: np.ndarray,
-                 series: Sequence[FigureSeries], passage_ordinals: Mapping[str, int]):
+    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[str], label_words: Sequence[str],
+                 vectors: np.ndarray, series: Sequence[FigureSeries], passage_ordinals: Mapping[str, int]):
         self.records = tuple(records)
         self.series = tuple(series)
         self._vectors = vectors
         self._ordinal_of_passage = passage_ordinals
         self._keyword = bm25.ArrayBM25(terms, bm25.FIGURES)
-        self._chronological = sorted(range(len(self.records)), key=self._date_key)
+        self._labels = _LabelWords(label_words)
+        self._newest = self._newest_first(range(len(self.records)))
+        self._series_of_figure = {point.id: series for series in self.series for point in series.points}
         self._by_passage: dict[str, list[FigureRecord]] = {}
         for record in self.records:
             self._by_passage.setdefault(record.passage_id, []).append(record)
@@ -149,8 +154,12 @@ class FigureIndex:
         records = [_record(row, by_id[row["passage_id"]], issues) for row in rows]
         record_of = {record.id: record for record in records}
         series = [_series([record_of[i] for i in ids]) for ids in data["series"]]
-        return cls(records, [row["terms"] for row in rows], vectors, series,
+        return cls(records, [row["terms"] for row in rows], [row["label_terms"] for row in rows], vectors, series,
                    {passage.id: o for o, passage in enumerate(passages)})
+
+    def series_holding(self, figure_id: str) -> FigureSeries | None:
+        """The series the figure `figure_id` is a point of, if any."""
+        return self._series_of_figure.get(figure_id)
 
     def in_passage(self, passage_id: str) -> tuple[FigureRecord, ...]:
         """The figures of one passage, in reading order."""
@@ -183,14 +192,25 @@ class FigureIndex:
         """The figures for a validated `query`; `embed` gives a query's vector (only called for a query
         with words)."""
         allowed = self._mask(query)
-        if query.text:
-            ranked = [f.ordinal for f in self._ranked(query.text, allowed, embed, fusion)]
+        if not query.text:
+            ranked = [i for i in self._newest if allowed[i]]
+        elif query.sort == "date":
+            ranked = self._newest_first(f.ordinal for f in self._for_label(query.text, self._ranked(
+                query.text, allowed, embed, fusion)))
         else:
-            ranked = [i for i in self._chronological if allowed[i]]
-        if query.sort == "date":
-            ranked.sort(key=self._date_key)
-        page = tuple(self.records[i] for i in ranked[:query.k])
-        return FigureResult(query.text, query.sort, len(ranked), page, self._series_of(page))
+            ranked = [f.ordinal for f in self._ranked(query.text, allowed, embed, fusion)]
+        page = tuple(self.records[i] for i in ranked[query.offset:query.offset + query.k])
+        return FigureResult(query.text, query.sort, len(ranked), page, self._series_of(page), query.offset)
+
+    def _for_label(self, text: str, fused: list[Fused]) -> list[Fused]:
+        """The figures of `fused` that count what `text` names: their label holds every word of the
+        query that is a label word anywhere, the words normalised as series group labels (so "vulnerable
+        migrants assisted" keeps the labels with "vulnerable" and "migrants", whatever else they say).
+        A query with no label word ("7801") keeps what its words or its number find, not its meaning."""
+        holding = self._labels.holding_all(label_terms(text))
+        if holding is None:
+            return [f for f in fused if f.found_by.keys() & {"keyword", FIGURE_FOUND_BY}]
+        return [f for f in fused if holding[f.ordinal]]
 
     def _ranked(self, text: str, allowed: np.ndarray, embed: Callable[[str], np.ndarray],
                 fusion: Fusion) -> list[Fused]:
@@ -204,10 +224,14 @@ class FigureIndex:
     def _mask(self, query: FigureQuery) -> np.ndarray:
         return np.array([_passes(record, query) for record in self.records], dtype=bool)
 
-    def _date_key(self, position: int) -> tuple[str, int]:
-        """Oldest issue first, undated last; in an issue, in reading order."""
-        issue = self.records[position].issue
-        return (issue.date.first_day if issue.date else "9999", position)
+    def _newest_first(self, positions: Iterable[int]) -> list[int]:
+        """`positions` by their issue's date, newest first and undated last, in their own order within
+        an issue."""
+        return sorted(positions, key=self._issue_day, reverse=True)
+
+    def _issue_day(self, position: int) -> str:
+        date = self.records[position].issue.date
+        return date.first_day if date else ""
 
     def _series_of(self, figures: Sequence[FigureRecord]) -> tuple[FigureSeries, ...]:
         """The series any of `figures` is a point of, in the order of their first such figure."""
@@ -217,11 +241,38 @@ class FigureIndex:
         return tuple(series for _, _, series in sorted(touched, key=lambda item: item[:2]))
 
 
+class _LabelWords:
+    """Which figure records' labels hold a word, given each label's words as one string (the
+    "label_terms" of a stored record)."""
+
+    def __init__(self, labels: Sequence[str]):
+        positions: dict[str, list[int]] = {}
+        for position, words in enumerate(labels):
+            for word in words.split(" "):
+                if word:
+                    positions.setdefault(word, []).append(position)
+        self._positions = {word: np.array(found, dtype=np.int64) for word, found in positions.items()}
+        self._count = len(labels)
+
+    def holding_all(self, words: Iterable[str]) -> np.ndarray | None:
+        """A mask of the records whose label holds each of `words` that any label holds; None when no
+        label holds any of them."""
+        known = [word for word in words if word in self._positions]
+        if not known:
+            return None
+        holding = np.ones(self._count, dtype=bool)
+        for word in known:
+            holds = np.zeros(self._count, dtype=bool)
+            holds[self._positions[word]] = True
+            holding &= holds
+        return holding
+
+
 def _passes(record: FigureRecord, query: FigureQuery) -> bool:
-    """Whether `record` passes the filters of a validated `query` (a month-precision issue date
-    passes a date range that overlaps its month)."""
+    """Whether `record` passes the filters of a validated `query`: a contact only when the query asks
+    for that kind; a month-precision issue date passes a date range that overlaps its month."""
     date = record.issue.date
-    return ((query.kind is None or record.kind == query.kind)
+    return ((record.kind == query.kind if query.kind else record.kind != CONTACT)
             and (query.minimum is None or record.value >= query.minimum)
             and (query.maximum is None or record.value <= query.maximum)
             and (query.date_from is None or (date is not None and date.last_day >= query.date_from))

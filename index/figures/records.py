@@ -10,7 +10,7 @@ from typing import ClassVar
 from index.errors import BadRequest
 from index.figures.extract import CONTACT, COUNT, DURATION, MONEY, PERCENTAGE
 from index.records import Issue
-from index.search.filters import MAX_QUERY_CHARS, parse_filter_date, validate_k
+from index.search.filters import MAX_QUERY_CHARS, parse_filter_date, validate_k, validate_offset
 from index.text.numbers import join_number_groups
 
 FIGURE_KINDS = (COUNT, PERCENTAGE, MONEY, DURATION, CONTACT)
@@ -111,13 +111,30 @@ class FigureSeries:
     unit: str
     points: tuple[FigureRecord, ...]
 
+    @property
+    def id(self) -> str:
+        """The id of its first point: a series is found by any of its points' ids (FigureIndex.series_holding)."""
+        return self.points[0].id
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The points' labels as the issues word them, in date order, each wording once (capitals aside)."""
+        worded: dict[str, str] = {}
+        for point in self.points:
+            worded.setdefault(point.label.casefold(), point.label)
+        return tuple(worded.values())
+
+    def csv_rows(self, url_of: Callable[[str], str]) -> list[list]:
+        """FigureRecord.CSV_COLUMNS then one row per point; `url_of` gives a passage's address from its id."""
+        return [list(FigureRecord.CSV_COLUMNS)] + [point.csv_row(url_of(point.passage_id)) for point in self.points]
+
     @staticmethod
     def axis_value(value: float) -> str:
         """A value on a chart's axis, as a count is written ("5,000")."""
         return format_value(value)
 
     def to_json(self) -> dict:
-        return {"label": self.label, "kind": self.kind, "unit": self.unit, "points": [
+        return {"id": self.id, "label": self.label, "kind": self.kind, "unit": self.unit, "points": [
             {"value": p.value, "as_printed": p.as_printed, "label": p.label, "date": p.date,
              "passage_id": p.passage_id, "issue": p.issue.summary_json()} for p in self.points]}
 
@@ -125,7 +142,8 @@ class FigureSeries:
 @dataclass(frozen=True)
 class FigureQuery:
     """A figure search.  `text` may be empty (then figures are listed by date); `minimum`/`maximum`
-    bound the value, `date_from`/`date_to` the issue date (YYYY, YYYY-MM or YYYY-MM-DD, inclusive)."""
+    bound the value, `date_from`/`date_to` the issue date (YYYY, YYYY-MM or YYYY-MM-DD, inclusive);
+    `kind` None is every kind but contacts.  `offset` figures are skipped, then `k` are given."""
 
     text: str = ""
     minimum: float | None = None
@@ -135,24 +153,27 @@ class FigureQuery:
     kind: str | None = None
     sort: str = "relevance"
     k: int = DEFAULT_FIGURES_K
+    offset: int = 0
 
 
 @dataclass(frozen=True)
 class FigureResult:
-    """The best `k` figures for a query, how many passed in all, and the series they are points of."""
+    """One page of figures for a query (from `offset`), how many there are in all, and the series the
+    page's figures are points of."""
 
     query: str
     sort: str
     total: int
     figures: tuple[FigureRecord, ...]
     series: tuple[FigureSeries, ...]
+    offset: int = 0
 
     def csv_rows(self, url_of: Callable[[str], str]) -> list[list]:
         """FigureRecord.CSV_COLUMNS then one row per figure; `url_of` gives a passage's address from its id."""
         return [list(FigureRecord.CSV_COLUMNS)] + [figure.csv_row(url_of(figure.passage_id)) for figure in self.figures]
 
     def to_json(self) -> dict:
-        return {"query": self.query, "sort": self.sort, "total": self.total,
+        return {"query": self.query, "sort": self.sort, "total": self.total, "offset": self.offset,
                 "figures": [figure.to_json() for figure in self.figures],
                 "series": [series.to_json() for series in self.series]}
 
@@ -173,6 +194,7 @@ def validate_figure_query(query: FigureQuery) -> FigureQuery:
     if query.sort not in FIGURE_SORTS:
         raise BadRequest(f"sort must be one of {', '.join(FIGURE_SORTS)}, not {query.sort[:40]!r}")
     validate_k(query.k)
+    validate_offset(query.offset)
     if query.minimum is not None and query.maximum is not None and query.minimum > query.maximum:
         raise BadRequest(f"min ({query.minimum:g}) is more than max ({query.maximum:g})")
     text = query.text.strip()

@@ -4,12 +4,14 @@ It wins over what is read from the text.  Example:
 
     [newsletter]
     title = "IOM Central Asia Regional Response Report"
+    author = "IOM Central Asia"     # who citations name as the author
 
     ["issues"."003_831dd773c1231ba4.txt"]
     number = 10
     date = "2021-11"            # YYYY-MM-DD, or YYYY-MM where only the month is known
     title = "..."
     source_link = "https://..."
+    author = "..."              # this issue's author, where it is not the newsletter's
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from index.records import IssueDate
 
 CATALOG_NAME = "catalog.toml"
 DEFAULT_NEWSLETTER_TITLE = "Newsletter"
-_FIELDS = {"number", "date", "title", "source_link"}
+_FIELDS = {"number", "date", "title", "source_link", "author"}
 
 
 class CatalogError(ArchiveError):
@@ -38,12 +40,14 @@ class CatalogEntry:
     date: IssueDate | None = None
     title: str | None = None
     source_link: str | None = None
+    author: str | None = None
 
 
 @dataclass(frozen=True)
 class Catalog:
     newsletter_title: str = DEFAULT_NEWSLETTER_TITLE
     entries: dict[str, CatalogEntry] = field(default_factory=dict)
+    author: str | None = None  # the newsletter's author, for citations; an issue's entry may name another
 
     def entry(self, source: str) -> CatalogEntry:
         return self.entries.get(source, CatalogEntry())
@@ -73,7 +77,7 @@ def _parse_entry(source: str, raw: object, path: Path) -> CatalogEntry:
     number = raw.get("number")
     if number is not None and (not isinstance(number, int) or isinstance(number, bool) or number < 0):
         raise CatalogError(f"{where}: number must be a whole number, not {number!r}")
-    for text_field in ("title", "source_link"):
+    for text_field in ("title", "source_link", "author"):
         if text_field in raw and not isinstance(raw[text_field], str):
             raise CatalogError(f"{where}: {text_field} must be text")
     return CatalogEntry(
@@ -81,6 +85,7 @@ def _parse_entry(source: str, raw: object, path: Path) -> CatalogEntry:
         date=_parse_date(raw["date"], where) if "date" in raw else None,
         title=raw.get("title"),
         source_link=raw.get("source_link"),
+        author=raw.get("author"),
     )
 
 
@@ -94,9 +99,9 @@ def load_catalog(archive_dir: Path) -> Catalog:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: not valid TOML: {exc}") from exc
     newsletter, issues = data.get("newsletter", {}), data.get("issues", {})
-    if not isinstance(newsletter, dict) or not isinstance(newsletter.get("title", ""), str):
-        raise CatalogError(f"{path}: [newsletter] must be a table whose title is text")
+    if not isinstance(newsletter, dict) or not all(isinstance(newsletter.get(name, ""), str) for name in ("title", "author")):
+        raise CatalogError(f"{path}: [newsletter] must be a table whose title and author are text")
     if not isinstance(issues, dict):
         raise CatalogError(f"{path}: [issues] must be a table of tables, one per file name")
     entries = {source: _parse_entry(source, raw, path) for source, raw in issues.items()}
-    return Catalog(newsletter.get("title", DEFAULT_NEWSLETTER_TITLE), entries)
+    return Catalog(newsletter.get("title", DEFAULT_NEWSLETTER_TITLE), entries, newsletter.get("author"))

@@ -111,7 +111,7 @@ def printed_header(reading: Reading) -> PrintedHeader | None:
     return PrintedHeader(text, "text") if text else None
 
 
-def _metadata(source: str, reading: Reading, entry: CatalogEntry, newsletter_title: str) -> Issue:
+def _metadata(source: str, reading: Reading, entry: CatalogEntry, newsletter_title: str, author: str | None) -> Issue:
     header = printed_header(reading)
     number, date, provenance = None, None, {"number": "unknown", "date": "unknown"}
     if header:
@@ -125,6 +125,8 @@ def _metadata(source: str, reading: Reading, entry: CatalogEntry, newsletter_tit
         date, provenance["date"] = entry.date, "catalog"
     provenance["title"] = "catalog" if entry.title else "inferred"
     provenance["source_link"] = "catalog" if entry.source_link else "unknown"
+    author = entry.author or author
+    provenance["author"] = "catalog" if author else "unknown"
     title = entry.title or ", ".join(
         [newsletter_title] + ([f"Issue {number}"] if number is not None else []) + ([date.display()] if date else [])
     )
@@ -137,6 +139,8 @@ def _metadata(source: str, reading: Reading, entry: CatalogEntry, newsletter_tit
         title=title,
         source_link=entry.source_link,
         provenance=provenance,
+        newsletter=newsletter_title,
+        author=author,
     )
 
 
@@ -168,7 +172,7 @@ def _build(issue: Issue, drafts: list[DraftSection], pieces: WordPieces) -> Pars
 def parse_reading(source: str, reading: Reading, catalog: Catalog, pieces: WordPieces | None = None) -> ParsedIssue:
     """Parse what was read from the file named `source` (its name in `archive/`), its passages sized
     for the tokenizer `pieces` (default: the packaged model's)."""
-    issue = _metadata(source, reading, catalog.entry(source), catalog.newsletter_title)
+    issue = _metadata(source, reading, catalog.entry(source), catalog.newsletter_title, catalog.author)
     parsed = _build(issue, group_sections(list(reading.blocks)), pieces or default_word_pieces())
     return ParsedIssue(parsed.issue, parsed.sections, parsed.passages, reading.dropped, printed_header(reading))
 

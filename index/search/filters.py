@@ -33,14 +33,18 @@ def validate_k(k: int) -> None:
         raise BadRequest(f"k must be between 1 and {MAX_K}, not {k}")
 
 
+def validate_offset(offset: int) -> None:
+    if not 0 <= offset <= MAX_OFFSET:
+        raise BadRequest(f"offset must be between 0 and {MAX_OFFSET}, not {offset}")
+
+
 def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters) -> tuple[str, Filters]:
     """The query, stripped, and the filters with whole ISO days as bounds, if every parameter is in
     range; BadRequest saying which is not."""
     if mode not in MODES:
         raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {mode[:40]!r}")
     validate_k(k)
-    if not 0 <= offset <= MAX_OFFSET:
-        raise BadRequest(f"offset must be between 0 and {MAX_OFFSET}, not {offset}")
+    validate_offset(offset)
     query = query.strip()
     if not query:
         raise BadRequest("the query is empty: type some words, a phrase in quotes, or a number")

@@ -33,10 +33,10 @@ import numpy as np
 from index.errors import IndexUnavailable
 from index.records import Corpus, Issue, IssueDate, Passage, Section
 
-SCHEMA_VERSION = 6  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
+SCHEMA_VERSION = 7  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
 # 4: each figure record holds its analysed terms; 5: the keyword index's analyzer is index.text.analysis's
 # (Whoosh stores the schema with its classes' module paths, so a generation of 4 no longer opens);
-# 6: each passage holds the PDF page it starts on
+# 6: each passage holds the PDF page it starts on; 7: an issue names its newsletter and author
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
@@ -64,7 +64,7 @@ def corpus_fingerprint(files: Iterable[Path]) -> str:
 def _issue_from_json(data: dict) -> Issue:
     date = IssueDate(data["date"], data["date_precision"]) if data["date"] else None
     return Issue(data["id"], data["source"], data["number"], date, data["date_inferred"], data["title"],
-                 data["source_link"], data["provenance"])
+                 data["source_link"], data["provenance"], data["newsletter"], data["author"])
 
 
 def _section_from_json(issue_id: str, data: dict) -> Section:

@@ -61,7 +61,8 @@ class ParseCache:
         self.used: set[str] = set()
 
     def key(self, path: Path, catalog: Catalog) -> str:
-        parts = (code_digest(), self.sizing_model, path.name, file_sha256(path), catalog.newsletter_title, repr(catalog.entry(path.name)))
+        parts = (code_digest(), self.sizing_model, path.name, file_sha256(path), catalog.newsletter_title,
+                 repr(catalog.author), repr(catalog.entry(path.name)))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def get(self, key: str) -> ParsedIssue | None:
