@@ -127,6 +127,7 @@ class Passage:
     `recurring` marks boilerplate that repeats across issues (contacts, hotlines): it stays
     searchable but is kept out of related stories and does not crowd result lists.  `page` is the
     page of a PDF on which the passage starts (None for other formats), for a citation's "p. 2".
+    `language` is the language most of its text is written in, "en" or "ru" (index.text.languages).
     """
 
     id: str
@@ -138,6 +139,7 @@ class Passage:
     countries: tuple[str, ...]
     recurring: bool
     page: int | None = None
+    language: str = "en"
 
     @property
     def embedding_text(self) -> str:
@@ -155,6 +157,7 @@ class Passage:
             "countries": list(self.countries),
             "recurring": self.recurring,
             "page": self.page,
+            "language": self.language,
         }
 
 
@@ -223,6 +226,7 @@ class Hit:
             "countries": list(self.passage.countries),
             "recurring": self.passage.recurring,
             "page": self.passage.page,
+            "language": self.passage.language,
         }
 
 

@@ -26,7 +26,8 @@ HIV_DIALOGUE = "On 12 November, IOM, WHO, Tajik health authorities, and the NGO 
 
 
 def dump(archive: Path) -> dict:
-    """Every seed issue as JSON: metadata, sections, passages (less their page) and figure mentions."""
+    """Every seed issue as JSON: metadata, sections, passages (less their page and language, which came
+    later) and figure mentions."""
     catalog = load_catalog(archive)
     out = {}
     for path in sorted(archive.glob("*.txt")):
@@ -34,7 +35,8 @@ def dump(archive: Path) -> dict:
         out[path.name] = {
             "issue": parsed.issue.to_json(),
             "sections": [s.to_json() for s in parsed.sections],
-            "passages": [{k: v for k, v in p.to_json().items() if k != "page"} for p in parsed.passages],
+            "passages": [{k: v for k, v in p.to_json().items() if k not in ("page", "language")}
+                         for p in parsed.passages],
             "figures": {p.id: [f.to_json() for f in extract_figures(p.text)] for p in parsed.passages},
         }
     return out
