@@ -3,11 +3,13 @@ told apart by their scripts.
 
 A word holding Cyrillic letters is Russian, any other word English; a passage is in the language
 most of its letters are written in.  This rule is the detector because on this material it is
-exact: the newsletter prints English and Russian only, and the two never share a script.  Measured
-against lingua-language-detector 2.1.1 (Apache-2.0; English, Russian and Kazakh models) on every
-passage of the archive and of the Russian test fixtures, MEASURE; lingua takes 96 MB, a
-second to load its models and is still a guess on a short line ("АЛМАТИНСКИЙ ПРОЦЕСС": Russian 0.86,
-Kazakh 0.14), where the script is certain.  A language in another script plugs in here as another
+as good as a trained one: the newsletter prints English and Russian only, and the two never share a
+script.  Measured against lingua-language-detector 2.1.1 (Apache-2.0) on the 114 passages of the
+archive, the newsletter fixtures and the Russian fixtures (18 Russian, mixed ones among them), the
+two agreed on every passage, with lingua choosing between English and Russian and among all its 75
+languages alike.  lingua takes 96 MB, 18 s to load all its models (a cost each worker would pay) and
+is still a guess on a short line ("АЛМАТИНСКИЙ ПРОЦЕСС": Russian 0.86, Kazakh 0.14), where the script
+is certain; the rule takes 15 ms for all 114.  A language in another script plugs in here as another
 script; one that shares a script with these (Kazakh and Kyrgyz write Cyrillic) would need a
 detector, and an analyzer of its own in this package.
 """
