@@ -233,7 +233,7 @@ class Hit:
 @dataclass(frozen=True)
 class Filters:
     """Restrictions every search mode applies: an inclusive ISO date range, and newsletter issues,
-    countries and years to keep (any of them) or to leave out.
+    countries, years and passage languages ("en", "ru") to keep (any of them) or to leave out.
 
     An issue dated only to a month matches a range that overlaps that month.
     """
@@ -246,6 +246,8 @@ class Filters:
     exclude_issue_ids: tuple[str, ...] = ()
     exclude_countries: tuple[str, ...] = ()
     exclude_years: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+    exclude_languages: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:

@@ -196,7 +196,8 @@ class FigureIndex:
                 fusion: Fusion) -> list[Fused]:
         """Keyword and semantic rankings of the allowed records fused, exact value matches first."""
         keyword = self._keyword.rank(query_terms(text), allowed)
-        semantic = semantic_ranking(self._vectors, embed(text), len(self.records), allowed)
+        semantic = semantic_ranking(self._vectors, embed(text), len(self.records), allowed) \
+            if fusion.weight("semantic") > 0 else []
         number = query_number(text)
         exact = [i for i in range(len(self.records)) if allowed[i] and self.records[i].value == number]
         return promote(fusion.fuse({"keyword": keyword, "semantic": semantic}), exact, FIGURE_FOUND_BY)
