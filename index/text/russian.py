@@ -43,3 +43,11 @@ def part_of_speech(word: str) -> str | None:
     """The OpenCorpora part of speech of the word's most frequent reading: "NOUN", "ADJF", "VERB",
     "PREP", "CONJ"...; None when it has none (a number, punctuation)."""
     return _analyzer().parse(word.lower())[0].tag.POS
+
+
+@functools.lru_cache(maxsize=20_000)
+def cases(word: str) -> frozenset[str]:
+    """The cases the word can stand in, over its readings as its most frequent part of speech:
+    "службы" -> {"gent", "nomn", "accs"}; empty for a word that does not decline."""
+    readings = _analyzer().parse(word.lower())
+    return frozenset(r.tag.case for r in readings if r.tag.POS == readings[0].tag.POS and r.tag.case)
