@@ -382,11 +382,11 @@ class Archive:
 
     def marked_snippet(self, passage: Passage, query: str) -> list[Segment]:
         """The best window of a passage for `query`, its words highlighted and its figures marked."""
-        return snippet(passage.text, query, figures=self._figure_spans(passage))
+        return snippet(passage.text, query, figures=self._figure_spans(passage), language=passage.language)
 
     def marked_paragraphs(self, passage: Passage) -> list[list[Segment]]:
         """A passage's paragraphs with its figures marked."""
-        return paragraphs(passage.text, self._figure_spans(passage))
+        return paragraphs(passage.text, self._figure_spans(passage), passage.language)
 
     def _figure_spans(self, passage: Passage) -> list[tuple[int, int, str]]:
         return [(figure.start, figure.end, figure.title) for figure in self.figure_index.in_passage(passage.id)]

@@ -70,6 +70,7 @@ def _filters(args: argparse.Namespace) -> Filters:
         date_to=parse_filter_date(args.date_to, "--to", end=True) if args.date_to else None,
         issue_ids=tuple(args.issue or ()),
         countries=tuple(c.strip().title() for c in args.country or ()),
+        languages=tuple(code.strip().lower() for code in args.language or ()),
     )
 
 
@@ -320,6 +321,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", metavar="DATE")
     p.add_argument("--country", action="append", help="repeatable")
+    p.add_argument("--language", action="append", help="en or ru: passages written in it; repeatable")
     p.add_argument("--issue", action="append", help="newsletter issue id; repeatable")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_search)

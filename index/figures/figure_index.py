@@ -235,7 +235,7 @@ def _record(row: dict, passage: Passage, issues: Mapping[str, Issue]) -> FigureR
         label=row["label"], as_printed=row["as_printed"], sentence=row["sentence"],
         parts=tuple((name, value) for name, value in row["parts"]), passage_id=passage.id,
         section=passage.section_title, issue=issues[passage.issue_id], countries=passage.countries,
-        start=row["start"], end=row["end"])
+        start=row["start"], end=row["end"], language=passage.language)
 
 
 def _series(points: Sequence[FigureRecord]) -> FigureSeries:
