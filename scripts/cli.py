@@ -179,10 +179,13 @@ def _print_preview(data: dict) -> None:
     for story in data["stories"]:
         generated = "  (title generated from its first words)" if story["title_generated"] else ""
         print(f"  {story['position']:>3}. {story['title']}{generated}")
+        if story["countries"]:
+            print(f"       about {', '.join(story['countries'])}")
         for passage in story["passages"]:
             page = f", p. {passage['page']}" if passage["page"] is not None else ""
             recurring = ", recurring boilerplate" if passage["recurring"] else ""
-            print(f"       passage {passage['id']}{page}{recurring}:")
+            language = f", in {dict(LIMITS.languages)[passage['language']]}" if passage["language"] != "en" else ""
+            print(f"       passage {passage['id']}{page}{language}{recurring}:")
             print(textwrap.indent(textwrap.fill(" ".join(passage["text"].split()), 92), "         "))
             if passage["figures"]:
                 found = "; ".join(f"{f['as_printed']} ({f['label'] or f['kind']})" for f in passage["figures"])
