@@ -13,8 +13,9 @@ language the embedding model reads (`readable_share`), and that side ranks only 
 languages.  all-MiniLM-L6-v2 reads English only: on the 23 judged Russian queries over the Russian
 fixtures (tests/fixtures/russian/) its semantic ranking scores nDCG@10 0.484 against keyword's 0.915,
 and fused at full weight it pulled hybrid down to 0.890; weighted by language, hybrid scores 0.931 (the
-figure side adds to keyword's).  So a Russian query is ranked by the keyword and figure sides alone, an English one as before, and a query in both languages with the semantic side
-at the English words' share.  A side of weight 0 takes no part.
+figure side adds to keyword's).  So a Russian query is ranked by the keyword and figure sides alone,
+an English one as before, and a query in both languages with the semantic side at the English words'
+share.  A side of weight 0 takes no part.
 """
 
 from __future__ import annotations
