@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import threading
 import time
@@ -21,8 +22,8 @@ import numpy as np
 
 from index.citation import CitationFields, citation_fields
 from index.config import Settings
-from index.embed.models import load_embedder
-from index.embed.protocol import Embedder
+from index.embed.models import load_embedder, load_word_pieces
+from index.embed.protocol import Embedder, WordPieces
 from index.errors import ArchiveError, BadRequest, IndexUnavailable, UnknownId
 from index.figures.figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex
 from index.figures.records import (
@@ -51,7 +52,7 @@ from index.search.filters import (
     validate_k,
     validate_search,
 )
-from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate, promote
+from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate, promote, readable_share
 from index.search.keyword import KeywordIndex
 from index.search.related import Related, nearest_distinct, shared_countries, shared_terms
 from index.search.semantic import semantic_ranking
@@ -61,6 +62,7 @@ from index.store.add import add_files as _add_files
 from index.store.build import BuildReport, build_index, stale_reason
 from index.store.generations import Store, load_vectors, read_documents, read_manifest, verify_checksums
 from index.store.preview import preview_json
+from index.text.languages import LANGUAGE_NAMES
 from index.text.numbers import join_number_groups
 
 log = logging.getLogger(__name__)
@@ -88,6 +90,7 @@ class Limits:
     default_figures_k: int = DEFAULT_FIGURES_K
     series_kinds: tuple[str, ...] = SERIES_KINDS
     series_min_similarity: float = SERIES_MIN_SIMILARITY
+    languages: tuple[tuple[str, str], ...] = tuple(LANGUAGE_NAMES.items())  # (code, name in English)
 
 
 LIMITS = Limits()
@@ -301,7 +304,22 @@ class Archive:
         allowed = self._masks.mask(filters)
         rankings = self._side_rankings(query, mode, depth, allowed)
         holders = self.figure_index.passages_holding(query, allowed)
-        return demote_repeated_boilerplate(promote(self.fusion.fuse(rankings), holders, FIGURE_FOUND_BY), self._passages)
+        fused = self._fusion_for(query, mode).fuse(rankings)
+        return demote_repeated_boilerplate(promote(fused, holders, FIGURE_FOUND_BY), self._passages)
+
+    def reads(self, language: str) -> bool:
+        """Whether the embedding model reads `language` ("en", "ru"), as its model card says."""
+        return self._model_tokenizer.reads(language)
+
+    @functools.cached_property
+    def _model_tokenizer(self) -> WordPieces:
+        """The model's tokenizer and languages, read from its directory without loading the model."""
+        return load_word_pieces(self.settings.embedding)
+
+    def _fusion_for(self, query: str, mode: str) -> Fusion:
+        """The fusion of a hybrid search for `query`: the semantic side weighted by the share of the
+        query's words the model reads (index.search.fusion)."""
+        return self.fusion.reading(readable_share(query, self.reads)) if mode == "hybrid" else self.fusion
 
     def side_rankings(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> dict[str, list[tuple[int, float]]]:
         """The rankings fusion combines, (ordinal, score) best first: keyword and/or semantic, and in
@@ -315,7 +333,9 @@ class Archive:
             rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
         if mode == "hybrid" and self.figure_index.records:
             rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed, depth)
-        if mode in ("hybrid", "semantic"):
+        if mode == "semantic" or (mode == "hybrid" and self._fusion_for(query, mode).weight("semantic") > 0):
+            if mode == "hybrid":  # nor does the model rank passages it cannot read
+                allowed = self._masks.readable(self.reads, allowed)
             excluded = self._keyword.excluded(query)
             if len(excluded):  # "NOT x" holds for every side, not only for the keyword one
                 allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
@@ -329,8 +349,10 @@ class Archive:
         boilerplate and near-copies left out."""
         validate_k(k)
         source = self._ordinal_of(passage_id)
+        if not self.reads(self._passages[source].language):
+            return []  # the model cannot read the passage, so it cannot tell what is like it
         issue_id = self._passages[source].issue_id
-        allowed = self._masks.story_text_outside(issue_id)
+        allowed = self._masks.readable(self.reads, self._masks.story_text_outside(issue_id))
         chosen = nearest_distinct(self._vectors, source, allowed, k)
         return [self._related(source, o, score, rank) for rank, (o, score) in enumerate(chosen, start=1)]
 
@@ -375,7 +397,8 @@ class Archive:
         """The figure mentions `query` asks for, and the series they are points of (see
         index.figures.figure_index and index.figures.series); BadRequest for a parameter out of range."""
         query = validate_figure_query(query)
-        return self.figure_index.search(query, lambda text: self.embedder.encode([text])[0], FIGURE_FUSION)
+        fusion = FIGURE_FUSION.reading(readable_share(query.text, self.reads))
+        return self.figure_index.search(query, lambda text: self.embedder.encode([text])[0], fusion)
 
     def figure_records(self) -> tuple[FigureRecord, ...]:
         """Every figure mention of the archive, in passage order."""
@@ -383,11 +406,11 @@ class Archive:
 
     def marked_snippet(self, passage: Passage, query: str) -> list[Segment]:
         """The best window of a passage for `query`, its words highlighted and its figures marked."""
-        return snippet(passage.text, query, figures=self._figure_spans(passage))
+        return snippet(passage.text, query, figures=self._figure_spans(passage), language=passage.language)
 
     def marked_paragraphs(self, passage: Passage) -> list[list[Segment]]:
         """A passage's paragraphs with its figures marked."""
-        return paragraphs(passage.text, self._figure_spans(passage))
+        return paragraphs(passage.text, self._figure_spans(passage), passage.language)
 
     def _figure_spans(self, passage: Passage) -> list[tuple[int, int, str]]:
         return [(figure.start, figure.end, figure.title) for figure in self.figure_index.in_passage(passage.id)]

@@ -132,6 +132,7 @@ class Passage:
     `recurring` marks boilerplate that repeats across issues (contacts, hotlines): it stays
     searchable but is kept out of related stories and does not crowd result lists.  `page` is the
     page of a PDF on which the passage starts (None for other formats), for a citation's "p. 2".
+    `language` is the language most of its text is written in, "en" or "ru" (index.text.languages).
     """
 
     id: str
@@ -143,6 +144,7 @@ class Passage:
     countries: tuple[str, ...]
     recurring: bool
     page: int | None = None
+    language: str = "en"
 
     @property
     def embedding_text(self) -> str:
@@ -160,6 +162,7 @@ class Passage:
             "countries": list(self.countries),
             "recurring": self.recurring,
             "page": self.page,
+            "language": self.language,
         }
 
 
@@ -228,13 +231,14 @@ class Hit:
             "countries": list(self.passage.countries),
             "recurring": self.passage.recurring,
             "page": self.passage.page,
+            "language": self.passage.language,
         }
 
 
 @dataclass(frozen=True)
 class Filters:
     """Restrictions every search mode applies: an inclusive ISO date range, and newsletter issues,
-    countries and years to keep (any of them) or to leave out.
+    countries, years and passage languages ("en", "ru") to keep (any of them) or to leave out.
 
     An issue dated only to a month matches a range that overlaps that month.
     """
@@ -247,6 +251,8 @@ class Filters:
     exclude_issue_ids: tuple[str, ...] = ()
     exclude_countries: tuple[str, ...] = ()
     exclude_years: tuple[int, ...] = ()
+    languages: tuple[str, ...] = ()
+    exclude_languages: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:

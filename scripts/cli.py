@@ -70,6 +70,7 @@ def _filters(args: argparse.Namespace) -> Filters:
         date_to=parse_filter_date(args.date_to, "--to", end=True) if args.date_to else None,
         issue_ids=tuple(args.issue or ()),
         countries=tuple(c.strip().title() for c in args.country or ()),
+        languages=tuple(code.strip().lower() for code in args.language or ()),
     )
 
 
@@ -178,10 +179,13 @@ def _print_preview(data: dict) -> None:
     for story in data["stories"]:
         generated = "  (title generated from its first words)" if story["title_generated"] else ""
         print(f"  {story['position']:>3}. {story['title']}{generated}")
+        if story["countries"]:
+            print(f"       about {', '.join(story['countries'])}")
         for passage in story["passages"]:
             page = f", p. {passage['page']}" if passage["page"] is not None else ""
             recurring = ", recurring boilerplate" if passage["recurring"] else ""
-            print(f"       passage {passage['id']}{page}{recurring}:")
+            language = f", in {dict(LIMITS.languages)[passage['language']]}" if passage["language"] != "en" else ""
+            print(f"       passage {passage['id']}{page}{language}{recurring}:")
             print(textwrap.indent(textwrap.fill(" ".join(passage["text"].split()), 92), "         "))
             if passage["figures"]:
                 found = "; ".join(f"{f['as_printed']} ({f['label'] or f['kind']})" for f in passage["figures"])
@@ -321,6 +325,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", metavar="DATE")
     p.add_argument("--country", action="append", help="repeatable")
+    p.add_argument("--language", action="append", help="en or ru: passages written in it; repeatable")
     p.add_argument("--issue", action="append", help="newsletter issue id; repeatable")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_search)

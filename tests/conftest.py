@@ -17,6 +17,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 CORPUS_DIR = ROOT / "archive"
+RUSSIAN_ISSUES = ROOT / "tests" / "fixtures" / "russian" / "issues"
 EVAL_QUERIES = ROOT.parent / "shared" / "eval" / "queries.jsonl"
 
 
@@ -32,6 +33,16 @@ def corpus_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def corpus_archive(corpus_settings: Settings) -> Archive:
     """The real corpus, opened through the facade, shared by every test of the session."""
     archive = Archive.open(corpus_settings)
+    yield archive
+    archive.close()
+
+
+@pytest.fixture(scope="session")
+def russian_archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
+    """The Russian fixtures (fixtures/russian/issues), indexed with the packaged model and real Whoosh."""
+    settings = Settings(archive_dir=RUSSIAN_ISSUES, index_dir=tmp_path_factory.mktemp("russian-index"), model=None)
+    build(settings, show_progress=False)
+    archive = Archive.open(settings)
     yield archive
     archive.close()
 

@@ -144,7 +144,7 @@ def test_documented_parameters_are_the_ones_the_search_takes(client, spec):
     for name in names - {"q"}:
         value = {"mode": "keyword", "k": "3", "offset": "0", "from": "2020", "to": "2022", "year": "2020",
                  "exclude_year": "2021", "country": "Tajikistan", "exclude_country": "Kazakhstan",
-                 "issue": ISSUE_9, "exclude_issue": ISSUE_9}[name]
+                 "issue": ISSUE_9, "exclude_issue": ISSUE_9, "language": "en", "exclude_language": "ru"}[name]
         assert client.get(f"/api/search?q=migrants&{name}={value}").status_code == 200, name
 
 

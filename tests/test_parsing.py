@@ -396,12 +396,14 @@ LABEL ABOVE
 Text of the third story about clinics.
 
 АЛМАТИНСКИЙ ПРОЦЕСС
+ALMATY PROCESS
 
 KAZAKHSTAN
 
 Closing words of the third story.
 """
     parsed = read_issue(write_issue(tmp_path, "h.txt", text), Catalog())
+    # a name printed in two languages, line by line, is a logo (Cyrillic headings: test_russian.py)
     assert [s.title for s in parsed.sections] == ["FIRST STORY IN BOLD CAPITALS", "SECOND STORY", "THIRD STORY"]
     third = " ".join(p.text for p in parsed.passages if p.section_id == parsed.sections[2].id)
     assert "АЛМАТИНСКИЙ ПРОЦЕСС" in third

@@ -70,6 +70,8 @@ PASSAGE = {
     "countries": STRINGS,
     "recurring": {"type": "boolean", "description": "boilerplate repeated across issues (contacts, hotlines)"},
     "page": PAGE,
+    "language": {"enum": [code for code, _ in LIMITS.languages],
+                 "description": "the language most of the passage is written in: en (English), ru (Russian)"},
 }
 HIT = {
     "passage_id": STRING,
@@ -88,6 +90,7 @@ HIT = {
     "countries": STRINGS,
     "recurring": {"type": "boolean"},
     "page": PAGE,
+    "language": {"enum": [code for code, _ in LIMITS.languages]},
 }
 FIGURE_KIND = {"enum": list(LIMITS.figure_kinds)}
 FIGURE = {
@@ -107,6 +110,7 @@ FIGURE = {
     "issue": ref("IssueSummary"),
     "date": nullable("string", pattern=ISO_DATE, description="the issue's date"),
     "countries": STRINGS,
+    "language": {"enum": [code for code, _ in LIMITS.languages], "description": "the language of its passage"},
     "start": {"type": "integer", "minimum": 0, "description": "offset of as_printed in the passage text"},
     "end": {"type": "integer", "minimum": 0},
 }
@@ -130,8 +134,8 @@ SCHEMAS = {
         "one page of ranked hits; total and facets count the whole result set",
         query=STRING, mode={"enum": list(LIMITS.modes)}, total={"type": "integer", "minimum": 0},
         offset={"type": "integer", "minimum": 0}, hits={"type": "array", "items": ref("Hit")},
-        facets=record("passages of the whole result set by year, country and newsletter issue id",
-                      year=COUNTS, country=COUNTS, issue=COUNTS)),
+        facets=record("passages of the whole result set by year, country, newsletter issue id and language",
+                      year=COUNTS, country=COUNTS, issue=COUNTS, language=COUNTS)),
     "Related": record("a passage from another issue and why it is related", **HIT, why=record(
         "reasons for a reader to judge", similarity={"type": "number"}, shared_countries=STRINGS,
         shared_figures=STRINGS, shared_terms=STRINGS)),
@@ -199,6 +203,8 @@ SEARCH_PARAMETERS = [
     repeatable("exclude_issue", STRING, "leave out these newsletter issue ids"),
     repeatable("exclude_country", STRING, "leave out passages about these countries"),
     repeatable("exclude_year", {"type": "integer"}, "leave out issues of these years"),
+    repeatable("language", STRING, "only passages written in any of these languages (en, ru)"),
+    repeatable("exclude_language", STRING, "leave out passages written in these languages"),
 ]
 
 NUMBER_TEXT = {"type": "string", "description": "a number: 1000, 7,801, 7 801 or 2.5"}

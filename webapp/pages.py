@@ -8,6 +8,7 @@ import mimetypes
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, send_file, url_for
+from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from index.facade import LIMITS, BadRequest, Related, SearchResult, UnknownId
@@ -32,6 +33,8 @@ ORIGINS = {"printed": "printed in the newsletter", "inferred": "inferred from it
            "catalog": "set in the catalog", "unknown": "not printed, not in the catalog"}
 FILE_KINDS = {".txt": "plain text", ".md": "Markdown", ".pdf": "PDF", ".html": "web page", ".htm": "web page",
               ".docx": "Word document"}
+INTERFACE_LANGUAGE = "en"  # the pages' own words; text in another language is marked with its lang
+LANGUAGE_NAMES = dict(LIMITS.languages)
 CSV_COLUMNS = ("rank", "passage_id", "score", "section", "issue_id", "issue_number", "issue_date",
                "date_inferred", "countries", "found_by", "url", "text")
 
@@ -76,6 +79,17 @@ def search_url(add: tuple[str, str] | None = None, remove: tuple[str, str] | Non
         args[name] = str(value)
     query = urlencode(list(args.items(multi=True)))
     return url_for(endpoint) + (f"?{query}" if query else "")
+
+
+@bp.app_template_global()
+def lang(language: str) -> Markup:
+    """` lang="ru"` for an element holding text in another language than the interface's, else nothing."""
+    return Markup(f' lang="{language}"') if language in LANGUAGE_NAMES and language != INTERFACE_LANGUAGE else Markup("")
+
+
+@bp.app_template_global()
+def language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)
 
 
 @bp.app_template_global()
@@ -164,6 +178,7 @@ def passage(passage_id: str):
     neighbours = [p for p in current_archive().issue(issue.id).passages if p.section_id == found.section_id]
     related = current_archive().similar(passage_id, k=RELATED_STORIES)
     return render_template("passage.html", passage=found, issue=issue, neighbours=neighbours, related=related,
+                           model_reads=current_archive().reads(found.language),
                            citation=render(passage_citation(passage_id), shown), citation_format=shown,
                            citation_formats=FORMATS, reasons=reasons,
                            paragraphs=current_archive().marked_paragraphs)

@@ -36,6 +36,8 @@ REPEATABLE = {
     "exclude_issue": "exclude_issue_ids",
     "exclude_country": "exclude_countries",
     "exclude_year": "exclude_years",
+    "language": "languages",
+    "exclude_language": "exclude_languages",
 }
 SEARCH_PARAMS = frozenset({"q", "mode", "k", "offset", "from", "to", *REPEATABLE})
 SIMILAR_PARAMS = frozenset({"k"})
@@ -124,6 +126,8 @@ def parse_filters(args: MultiDict) -> Filters:
         values[name] = [whole_number(v, name) for v in values[name]]
     for name in ("country", "exclude_country"):
         values[name] = [v.title() for v in values[name]]
+    for name in ("language", "exclude_language"):
+        values[name] = [v.lower() for v in values[name]]
     return Filters(
         date_from=parse_filter_date(date_from, "from") if date_from else None,
         date_to=parse_filter_date(date_to, "to", end=True) if date_to else None,

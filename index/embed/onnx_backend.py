@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.embed.card import card_languages
 from index.embed.protocol import WordPieces
 
 ONNX_BACKENDS = ("onnx-int8", "onnx")
@@ -200,7 +201,7 @@ def directory_word_pieces(directory: Path) -> WordPieces:
     tokenizer.no_truncation()
     tokenizer.no_padding()
     return WordPieces(lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids),
-                      max_sequence_length(directory) - 2)
+                      max_sequence_length(directory) - 2, card_languages(directory))
 
 
 def _json(path: Path) -> dict:

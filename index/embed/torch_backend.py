@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
+from index.embed.card import card_languages
 from index.embed.protocol import WordPieces
 
 BATCH_SIZE = 32
@@ -27,7 +29,7 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_embedding_dimension())
         tokenizer = self._model.tokenizer
         self.tokenizer = WordPieces(lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"]),
-                                    int(self._model.max_seq_length) - 2)
+                                    int(self._model.max_seq_length) - 2, card_languages(Path(name)))
         self._lock = threading.Lock()  # torch modules are not safe to call from several threads at once
 
     def encode(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -30,6 +30,7 @@ from index.records import Corpus, Issue, Passage, Section
 from index.search.fusion import Fusion
 from index.store.build import BuildReport, write_generation
 from index.store.generations import SCHEMA_VERSION, Store
+from index.text.languages import language_of
 
 RUN_DEPTH = 100  # documents per query in a run: enough for Recall@100
 
@@ -81,7 +82,8 @@ def _document_corpus(name: str, documents: list[dict], pieces: WordPieces) -> Co
         doc_id, title = str(doc["_id"]), " ".join(str(doc.get("title") or "").split())
         sections.append(Section(doc_id, name, position, title, False, None, ()))
         for number, piece in enumerate(size_passages([Paragraph(str(doc.get("text") or title), False)], title, pieces), 1):
-            passages.append(Passage(f"{doc_id}#{number}", name, doc_id, title, len(passages) + 1, piece.text, (), False))
+            passages.append(Passage(f"{doc_id}#{number}", name, doc_id, title, len(passages) + 1, piece.text, (), False,
+                                    language=language_of(piece.text)))
     return Corpus((issue,), tuple(sections), tuple(passages))
 
 

@@ -23,6 +23,19 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 
+from index.figures.forms import (
+    AMOUNT,
+    CURRENCY_AFTER,
+    CURRENCY_BEFORE,
+    QUALIFIER_BEFORE,
+    SCALE,
+    TIME_UNIT,
+    currency_code,
+    scale_of,
+    time_unit_of,
+)
+from index.figures.labels import introducing_label, label_before, line_after, noun_phrase, sentence_at, stat_block
+from index.text.months import RUSSIAN_MONTH_FORMS
 from index.text.numbers import NUMBER_GROUPS, join_number_groups
 
 _NUMBER = re.compile(r"(?<![\w.,-])\d+(?:[.,]\d+)?(?![\w]|[.,]\d)")
@@ -74,6 +87,8 @@ _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|
 _DAY = r"\d{1,2}(?!\d)(?:st|nd|rd|th)?"
 _DAYS = rf"{_DAY}(?:\s*[-–]\s*{_DAY})?"
 _YEAR_NUMBER = r"(?:19|20)\d\d(?!\d)"
+_RUSSIAN_MONTH = "(?:" + "|".join(sorted(RUSSIAN_MONTH_FORMS, key=len, reverse=True)) + r")(?!\w)"
+_RUSSIAN_YEAR_WORD = r"(?:\s*(?:гг?\.|год(?:а|у|ом)?(?!\w)))"  # "2021 г.", "2021 года", "в 2021 году"
 
 # Each pattern marks text whose digits are not figures; the scan for figures never looks inside it.
 # They are applied one by one, so that overlapping ones ("ISSUE 9, 24/12/2020") all take effect.
@@ -87,11 +102,17 @@ _NOT_FIGURES = tuple(re.compile(pattern, re.IGNORECASE | re.MULTILINE) for patte
     rf"\b{_DAYS}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR_NUMBER})?",
     rf"\b{_MONTH}\s+{_DAYS}(?:,?\s+{_YEAR_NUMBER})?",
     rf"\b{_MONTH}(?:\s*[-–]\s*{_MONTH})?,?\s+{_YEAR_NUMBER}",
+    # The same in Russian: "14 мая 2021 г.", "12–13 мая 2021 года", "с 14 по 17 июля", "в мае 2021 года",
+    # and a year named as one: "в 2021 году", "2021 г.".
+    rf"\b{_DAYS}(?:\s+по\s+{_DAY})?\s+{_RUSSIAN_MONTH}(?:\s+{_YEAR_NUMBER}{_RUSSIAN_YEAR_WORD}?)?",
+    rf"\b{_RUSSIAN_MONTH}(?:\s*[-–]\s*{_RUSSIAN_MONTH})?\s+{_YEAR_NUMBER}{_RUSSIAN_YEAR_WORD}?",
+    rf"\b{_YEAR_NUMBER}{_RUSSIAN_YEAR_WORD}",
     # Year ranges name a period, not a quantity: "2020-2022", "(2014-2019)", "2020/21".
     rf"\b{_YEAR_NUMBER}\s*[-–/]\s*(?:{_YEAR_NUMBER}|\d\d(?!\d))",
     # Numbers that name a thing rather than count it: "Issue №3", "ISSUE 9", "Targets 10.7 and 17.16",
     # "Objective 19", "Decree No. 45", "Article 5".
-    r"\b(?:issue|objective|target|goal|sdg|article|decree|resolution|law|protocol|annex|chapter)s?\.?"
+    r"\b(?:issue|objective|target|goal|sdg|article|decree|resolution|law|protocol|annex|chapter|"
+    r"выпуск|цел[ьиью]|задач[аеиу]|стать[яиею]|указ|закон|постановлени[еяю]|приказ)(?:s|а|е|ом|у)?\.?"
     r"\s*(?:№|#|No\.)?\s*\d+(?:\.\d+)*(?:\s*(?:,|and|&)\s*\d+(?:\.\d+)*)*",
     r"(?:№|\bNo\.)\s*\d+",
     # The disease's name, also printed without its hyphen in headings ("COVID 19 OUTBREAK").
@@ -103,12 +124,14 @@ _NOT_FIGURES = tuple(re.compile(pattern, re.IGNORECASE | re.MULTILINE) for patte
     r"<sup>\s*\d+\s*</sup>|\[\d+\]",
     # Ordinals: "1st", "23rd", and list markers "1." / "2)" that open a line.
     r"\b\d+(?:st|nd|rd|th)\b",
+    r"\b\d+-(?:й|я|е|го|му|м|х|ми|ти|ой|ый|ом)(?!\w)",  # Russian ordinals: "2-й", "в 3-х областях"
     r"^[ \t]*\d{1,2}[.)](?=\s)",
 ])
 
 # --- Contacts ------------------------------------------------------------------------------------------
 
-_PHONE_WORDS = re.compile(r"\b(?:hotlines?|helplines?|phones?|telephone|tel|calls?|cell|mobile|whatsapp|viber)\b",
+_PHONE_WORDS = re.compile(r"\b(?:hotlines?|helplines?|phones?|telephone|tel|calls?|cell|mobile|whatsapp|viber|"
+                          r"горяч\w+ лини\w+|телефон\w*|звон\w+)\b",
                           re.IGNORECASE)
 # An international number is a contact wherever it stands: "+992900800800", "+7 701 123 4567".
 _INTERNATIONAL_NUMBER = re.compile(r"(?<![\w+])(?P<number>\+\d[\d ()-]{5,}\d)(?!\d)")
@@ -118,40 +141,21 @@ _BRACKETED_NUMBER = re.compile(r"\((?P<number>\d{3,6})\)")
 # A number printed right after a phone word, not glued to it: "hotline 1899", "tel.: 8 800 080 8000"
 # (but "Hotline1899" is the name of a page).
 _NUMBER_AFTER_PHONE_WORD = re.compile(
-    r"\b(?:hotline|helpline|phone|tel\.?|call)(?:\s*:\s*|\s+)(?P<number>\d(?:[ -]?\d){2,})(?!\d)", re.IGNORECASE)
+    r"\b(?:hotline|helpline|phone|tel\.?|call|лини[яиюе]|телефон[ауе]?|тел\.)(?:\s*:\s*|\s+)"
+    r"(?P<number>\d(?:[ -]?\d){2,})(?!\d)", re.IGNORECASE)
 
 # --- Figures -----------------------------------------------------------------------------------------
-
-# Thousands groups ("7,801", "330, 528", "7 801") before plain and decimal numbers ("2,5", "6.3").
-# Spaces are written \x20 so that the pattern means the same inside a verbose pattern.
-_AMOUNT = r"\d{1,3}(?:(?:,\x20?|\x20)\d{3})+(?!\d)|\d+(?:[.,]\d+)?"
-_SCALES = {"thousand": 10**3, "million": 10**6, "mln": 10**6, "billion": 10**9, "bln": 10**9, "bn": 10**9}
-_TIME_UNITS = {"minute": "minute", "min": "minute", "hour": "hour", "hr": "hour", "day": "day",
-               "week": "week", "month": "month", "year": "year"}
 
 # A figure starts at a digit that is not glued to a word, a number or a hyphenated name ("COVID-19",
 # "m691", "Hotline1899").  Its upper end of range, scale, percent sign and time unit come with it.
 _FIGURE = re.compile(rf"""
     (?<![\w.,+])(?<!\w-)
-    (?P<amount>{_AMOUNT})(?![\w]|[.,]\d)
-    (?:\s*[-–]\s*(?P<upper>{_AMOUNT})(?![\w]|[.,]\d))?
-    (?:\s+(?P<scale>{"|".join(_SCALES)})\b)?
-    (?:\s*(?P<percent>%|per\s?cent\b))?
-    (?:\s*-?\s*(?P<time_unit>(?:minute|min|hour|hr|day|week|month|year)s?\b(?:\s+old\b)?))?
+    (?P<amount>{AMOUNT})(?![\w]|[.,]\d)
+    (?:\s*[-–]\s*(?P<upper>{AMOUNT})(?![\w]|[.,]\d))?
+    (?:\s+(?P<scale>{SCALE})(?!\w))?
+    (?:\s*(?P<percent>%|per\s?cent\b|процент(?:а|ов)?\b))?
+    (?:\s*-?\s*(?P<time_unit>(?:{TIME_UNIT})(?!\w)(?:\s+old\b)?))?
 """, re.VERBOSE | re.IGNORECASE)
-
-_CURRENCY_BEFORE = re.compile(r"(?P<currency>USD|US\$|EUR|GBP|CHF|KZT|KGS|TJS|UZS|TMT|RUB|\$|€|£|₸|₽)\s?$")
-_CURRENCY_AFTER = re.compile(
-    r"\s*(?P<currency>USD|EUR|GBP|CHF|KZT|KGS|TJS|UZS|TMT|RUB|US dollars|dollars|euros?|pounds|"
-    r"tenge|somoni|soms?|sums?|soums?|manats?|roubles|rubles|francs)\b", re.IGNORECASE)
-_CURRENCY_CODES = {"$": "USD", "us$": "USD", "us dollars": "USD", "dollars": "USD", "€": "EUR", "euro": "EUR",
-                   "euros": "EUR", "£": "GBP", "pounds": "GBP", "₸": "KZT", "tenge": "KZT", "som": "KGS",
-                   "soms": "KGS", "somoni": "TJS", "sum": "UZS", "sums": "UZS", "soum": "UZS", "soums": "UZS",
-                   "manat": "TMT", "manats": "TMT", "₽": "RUB", "roubles": "RUB", "rubles": "RUB",
-                   "francs": "CHF"}
-
-_QUALIFIER_BEFORE = re.compile(r"\b(?P<qualifier>more than|less than|fewer than|over|under|around|about|nearly|"
-                               r"almost|approximately|up to|at least|some|roughly|close to)\s+$", re.IGNORECASE)
 
 # A printed breakdown right after a figure: "(m691/f440)", "(M: 691, F: 440)", "(691 men, 440 women)".
 _BREAKDOWN = re.compile(r"\s*\((?P<body>[^()\n]*\d[^()\n]*)\)")
@@ -190,10 +194,10 @@ def _contacts(text: str) -> list[FigureMention]:
     for pattern in (_BRACKETED_NUMBER, _NUMBER_AFTER_PHONE_WORD):
         for match in pattern.finditer(text):
             span = match.span("number")
-            if _PHONE_WORDS.search(_sentence_at(text, span[0])) and not _overlaps(span, found):
+            if _PHONE_WORDS.search(sentence_at(text, span[0])) and not _overlaps(span, found):
                 found[span] = match.group("number")
     return [FigureMention(value=int(re.sub(r"\D", "", printed)), kind=CONTACT, as_printed=printed,
-                          label=_label_before(text, start), sentence=_sentence_at(text, start), start=start, end=end)
+                          label=label_before(text, start), sentence=sentence_at(text, start), start=start, end=end)
             for (start, end), printed in found.items()]
 
 
@@ -204,27 +208,27 @@ def _overlaps(span: tuple[int, int], spans: dict[tuple[int, int], str]) -> bool:
 def _figure(text: str, match: re.Match[str]) -> FigureMention | None:
     """The mention for one number found by _FIGURE, or None for a year standing alone."""
     start, end = match.start(), match.end()
-    currency = _CURRENCY_BEFORE.search(text, 0, start)
+    currency = CURRENCY_BEFORE.search(text, 0, start)
     if currency:
         start = currency.start()
-    elif currency := _CURRENCY_AFTER.match(text, end):
+    elif currency := CURRENCY_AFTER.match(text, end):
         end = currency.end()
     parts: tuple[tuple[str, float], ...] = ()
     if match.group("upper"):
         parts = (("from", _number(match.group("amount"))), ("to", _number(match.group("upper"))))
     elif breakdown := _breakdown(text, end):
         parts, end = breakdown
-    qualifier = _QUALIFIER_BEFORE.search(text, 0, start)
+    qualifier = QUALIFIER_BEFORE.search(text, 0, start)
     kind = _kind(match, currency)
     if kind == COUNT and _is_year(text, match, qualifier):
         return None
-    scale = _SCALES[match.group("scale").lower()] if match.group("scale") else 1
+    scale = scale_of(match.group("scale")) if match.group("scale") else 1
     return FigureMention(
         value=_number(match.group("amount"), scale),
         kind=kind,
         as_printed=text[start:end],
         label=_label(text, match, start, end, kind, currency),
-        sentence=stat_block[1] if (stat_block := _stat_block(text, match)) else _sentence_at(text, start),
+        sentence=block[1] if (block := stat_block(text, match)) else sentence_at(text, start),
         start=start,
         end=end,
         parts=parts,
@@ -247,10 +251,9 @@ def _unit(match: re.Match[str], currency: re.Match[str] | None) -> str:
     if match.group("percent"):
         return "percent"
     if currency:
-        printed = currency.group("currency")
-        return _CURRENCY_CODES.get(printed.lower(), printed.upper())
+        return currency_code(currency.group("currency"))
     if match.group("time_unit"):
-        return _TIME_UNITS[match.group("time_unit").lower().split()[0].removesuffix("s")]
+        return time_unit_of(match.group("time_unit").split()[0])
     return ""
 
 
@@ -261,8 +264,8 @@ def _is_year(text: str, match: re.Match[str], qualifier: re.Match[str] | None) -
     amount = match.group("amount")
     if not re.fullmatch(r"(?:19|20)\d\d", amount) or match.group("upper") or match.group("scale"):
         return False
-    noun_after = _noun_phrase(_line_after(text, match.end()))
-    counts_something = noun_after[:1].islower() or _stat_block(text, match) is not None
+    noun_after = noun_phrase(line_after(text, match.end()))
+    counts_something = noun_after[:1].islower() or stat_block(text, match) is not None
     return not (qualifier or counts_something)
 
 
@@ -294,172 +297,13 @@ def _breakdown(text: str, end: int) -> tuple[tuple[tuple[str, float], ...], int]
     return (tuple(parts), bracket.end()) if len(parts) > 1 else None
 
 
-# --- Labels: what a figure counts ---------------------------------------------------------------------
-
-_LABEL_WORDS = 6
-_WORD = re.compile(r"[^\W\d_][\w’'-]*|\d[\d.,]*|[^\s*]")
-# Words that end the noun phrase after a figure: prepositions, verbs and clause words.
-# ("of" and "and" do not: "7,801 victims of trafficking and vulnerable migrants".)
-_ENDS_PHRASE = frozenset("""
-    to in on at by for from with into through during under over across back about among between since until
-    within without per via as than after before against towards toward upon amid including each
-    is are was were be been being has have had will would can could may might must shall should do does did
-    that which who whom whose where when while but or so if because
-""".split())
-# Words that end a label read backwards from a figure ("Kyrgyzstan's national hotline (1899)").
-_ENDS_PHRASE_BACKWARDS = frozenset("and or but as than that which who is are was were has have had will".split())
-# What may stand between a label and the figure it introduces: "Total ... covered is: 1131", "a grant of $500".
-_LINKING = frozenset(": ( = - – is are was were reached totalled totaled of".split())
-_FUNCTION_WORDS = frozenset("the a an of and or in on at to for by with".split())
-_PLURAL_WITHOUT_S = frozenset("people staff children women men personnel police youth".split())
-
-
 def _label(text: str, match: re.Match[str], start: int, end: int, kind: str, currency: re.Match[str] | None) -> str:
     """What the figure counts: the stat-block label under it, else the noun phrase after it, else the
     words that introduce it; money without either is labelled by its currency.  A duration's label is
     its time unit as printed ("days", "years old")."""
     if kind == DURATION:
         return match.group("time_unit")
-    if stat_block := _stat_block(text, match):
-        return stat_block[0]
-    label = _noun_phrase(_line_after(text, end)) or _introducing_label(text, start)
+    if block := stat_block(text, match):
+        return block[0]
+    label = noun_phrase(line_after(text, end)) or introducing_label(text, start)
     return label or (_unit(match, currency) if currency else "")
-
-
-def _noun_phrase(words: list[str]) -> str:
-    """The noun phrase a figure counts, read from the words after it: it ends at punctuation, a
-    preposition or verb, after the first plural noun unless "of"/"and" goes on ("victims of
-    trafficking and vulnerable migrants"), or after six words.  "N of M things" (a part of a whole,
-    "700,000 of Kyrgyzstan's 6.3 million citizens") reads through the "of" and the second number."""
-    if words[:1] == ["of"]:
-        words = [word for word in words[1:] if not word[0].isdigit() and word.lower() not in _SCALES]
-    phrase: list[str] = []
-    for position, word in enumerate(words):
-        if not word[0].isalpha() or word.lower() in _ENDS_PHRASE or (not phrase and word.lower() in _FUNCTION_WORDS):
-            break
-        phrase.append(word)
-        following = words[position + 1].lower() if position + 1 < len(words) else ""
-        if len(phrase) == _LABEL_WORDS or (_is_plural(word) and following not in ("of", "and")):
-            break
-    return _trim(phrase)
-
-
-def _introducing_label(text: str, start: int) -> str:
-    """The words that introduce a figure through a colon, "is", "of" or a bracket ("Total number of
-    people covered is: 1131", "a grant of $500,000"); "" where the words before do not name what the
-    figure counts ("Remittances fell by 45 percent")."""
-    words = _words_before(text, start)
-    return _label_before(text, start) if words[:1] and words[0].lower() in _LINKING else ""
-
-
-def _label_before(text: str, start: int) -> str:
-    """The words before a figure, back to the clause's start, linking words dropped:
-    "Kyrgyzstan's national hotline (1899)" -> "Kyrgyzstan's national hotline"."""
-    words = _words_before(text, start)
-    while words and words[0].lower() in _LINKING:
-        words.pop(0)
-    phrase: list[str] = []
-    for word in words:
-        if not word[0].isalpha() or word.lower() in _ENDS_PHRASE_BACKWARDS or len(phrase) == _LABEL_WORDS:
-            break
-        phrase.append(word)
-    return _trim(phrase[::-1])
-
-
-def _words_before(text: str, start: int) -> list[str]:
-    """The words of the figure's line before it, nearest first, its qualifier ("more than") left out."""
-    before = text[text.rfind("\n", 0, start) + 1:start]
-    qualifier = _QUALIFIER_BEFORE.search(before)
-    return _WORD.findall(before[:qualifier.start()] if qualifier else before)[::-1]
-
-
-def _trim(words: list[str]) -> str:
-    """The words joined, without function words dangling at either end."""
-    while words and words[-1].lower() in _FUNCTION_WORDS:
-        words = words[:-1]
-    while words and words[0].lower() in _FUNCTION_WORDS:
-        words = words[1:]
-    return " ".join(words)
-
-
-def _is_plural(word: str) -> bool:
-    lower = word.lower()
-    if lower in _PLURAL_WITHOUT_S:
-        return True
-    return len(lower) > 3 and lower.endswith("s") and not lower.endswith(("ss", "us", "is", "'s", "’s"))
-
-
-def _line_after(text: str, end: int) -> list[str]:
-    line_end = text.find("\n", end)
-    return _WORD.findall(text[end:line_end if line_end >= 0 else len(text)])
-
-
-# --- Stat blocks: a number on its own line over its label -------------------------------------------
-
-_MARKUP = re.compile(r"<sup>.*?</sup>|[*#]")
-_STAT_LABEL_WORDS = 4
-_HEADING_WORDS = 8
-
-
-def _stat_block(text: str, match: re.Match[str]) -> tuple[str, str] | None:
-    """For a figure alone on its line over a short label line ("76,698" over "Registered"): its label,
-    prefixed by the block's heading ("COVID-19 overview in Central Asia: Registered"), and its
-    "sentence", the two lines ("76,698 Registered").  None for a figure inside prose."""
-    lines = _lines(text)
-    for index, (start, end, line) in enumerate(lines):
-        if start <= match.start() < end and line == match.group() and index + 1 < len(lines):
-            label = lines[index + 1][2]
-            if not _is_stat_label(label):
-                return None
-            heading = _stat_block_heading([line for _, _, line in lines[:index]])
-            return (f"{heading}: {label}" if heading else label), f"{line} {label}"
-    return None
-
-
-def _lines(text: str) -> list[tuple[int, int, str]]:
-    """The non-blank lines of `text`: where each starts and ends, and its text without markup."""
-    lines, start = [], 0
-    for line in text.split("\n"):
-        clean = _MARKUP.sub("", line).strip()
-        if clean:
-            lines.append((start, start + len(line), clean))
-        start += len(line) + 1
-    return lines
-
-
-def _is_stat_label(line: str) -> bool:
-    return len(line.split()) <= _STAT_LABEL_WORDS and not any(ch.isdigit() for ch in line)
-
-
-def _is_number_line(line: str) -> bool:
-    return bool(re.fullmatch(_AMOUNT, line))
-
-
-def _stat_block_heading(lines_above: list[str]) -> str:
-    """The first line above a stat block that is neither one of its figures nor their labels nor a
-    bracketed aside like "(Kazakhstan, Kyrgyzstan, ...)", if it is short and not a sentence."""
-    for position in range(len(lines_above) - 1, -1, -1):
-        line = lines_above[position]
-        is_label_of_figure = position > 0 and _is_number_line(lines_above[position - 1])
-        if _is_number_line(line) or is_label_of_figure or (line.startswith("(") and line.endswith(")")):
-            continue
-        if len(line.split()) <= _HEADING_WORDS and not line.endswith((".", "!", "?")):
-            return line
-        return ""
-    return ""
-
-
-# --- Sentences -----------------------------------------------------------------------------------------
-
-# A sentence ends at a line break, or at ". ", "! ", "? " before something that is not lower case.
-_SENTENCE_END = re.compile(r"\s*\n\s*|(?<=[.!?])[\"”’)]*\s+(?=[^a-z\s])")
-
-
-def _sentence_at(text: str, position: int) -> str:
-    """The sentence of `text` that holds `position`, stripped."""
-    start = 0
-    for boundary in _SENTENCE_END.finditer(text):
-        if boundary.start() > position:
-            return text[start:boundary.start()].strip(" *")
-        start = boundary.end()
-    return text[start:].strip(" *")

@@ -216,7 +216,8 @@ class FigureIndex:
                 fusion: Fusion) -> list[Fused]:
         """Keyword and semantic rankings of the allowed records fused, exact value matches first."""
         keyword = self._keyword.rank(query_terms(text), allowed)
-        semantic = semantic_ranking(self._vectors, embed(text), len(self.records), allowed)
+        semantic = semantic_ranking(self._vectors, embed(text), len(self.records), allowed) \
+            if fusion.weight("semantic") > 0 else []
         number = query_number(text)
         exact = [i for i in range(len(self.records)) if allowed[i] and self.records[i].value == number]
         return promote(fusion.fuse({"keyword": keyword, "semantic": semantic}), exact, FIGURE_FOUND_BY)
@@ -285,7 +286,7 @@ def _record(row: dict, passage: Passage, issues: Mapping[str, Issue]) -> FigureR
         label=row["label"], as_printed=row["as_printed"], sentence=row["sentence"],
         parts=tuple((name, value) for name, value in row["parts"]), passage_id=passage.id,
         section=passage.section_title, issue=issues[passage.issue_id], countries=passage.countries,
-        start=row["start"], end=row["end"])
+        start=row["start"], end=row["end"], language=passage.language)
 
 
 def _series(points: Sequence[FigureRecord]) -> FigureSeries:

@@ -23,7 +23,8 @@ class FigureRecord:
     """One figure mention where it stands in the archive.
 
     `id` is the passage id and the mention's place in it (stable as passage ids are); `start`/`end`
-    are the offsets of `as_printed` in the passage text; `parts` a printed breakdown ("male", 691).
+    are the offsets of `as_printed` in the passage text; `parts` a printed breakdown ("male", 691);
+    `language` that of its passage ("en", "ru").
     """
 
     id: str
@@ -41,6 +42,7 @@ class FigureRecord:
     countries: tuple[str, ...]
     start: int
     end: int
+    language: str = "en"
 
     @property
     def date(self) -> str | None:
@@ -84,6 +86,7 @@ class FigureRecord:
             "issue": self.issue.summary_json(),
             "date": self.date,
             "countries": list(self.countries),
+            "language": self.language,
             "start": self.start,
             "end": self.end,
         }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from index.ingest import dates
 from index.ingest.countries import countries_in, is_country_name
+from index.text.languages import language_of
 from index.text.sentences import split_sentences
 
 
@@ -34,14 +35,17 @@ _SUPERSCRIPT = re.compile(r"<sup>.*?</sup>", re.I)
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
 _MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
 _FOLLOW_US = re.compile(r"^(follow us\b|go to .{0,40}\bfacebook\b)", re.I)
-_CAPTION_LEAD = re.compile(r"^(photo( above| below)?( by\b|:)|footage from\b)", re.I)
+_CAPTION_LEAD = re.compile(r"^(photo( above| below)?( by\b|:)|footage from\b|фото\s*:|фото\s+(мом|автора)\b)", re.I)
 _CAPTION_ANYWHERE = re.compile(r"\bclick on the (photo|picture|image)\b", re.I)
 _STUB_LINK_TEXTS = {"here", "click here", "link", "more"}
 _EMAIL_OR_URL = re.compile(r"\S+@\S+\.\w+|https?://|www\.|\.com/")
+_RUSSIAN_YEAR = r"(?:\s+г\.|\s+года)?"  # "14 мая 2021 г.", "14 мая 2021 года"
 _DATELINE = re.compile(
-    rf"^(?P<date>{dates.MONTH}\s+\d{{1,2}},\s*{dates.YEAR}|\d{{1,2}}\s+{dates.MONTH}\s+{dates.YEAR}),\s*\S.*$", re.I
+    rf"^(?P<date>{dates.MONTH}\s+\d{{1,2}},\s*{dates.YEAR}|\d{{1,2}}\s+{dates.MONTH}\s+{dates.YEAR}{_RUSSIAN_YEAR}),\s*\S.*$",
+    re.I,
 )
-_PRESS_DATELINE = re.compile(rf"^(?P<dateline>[A-Z][\w-]+(?: [A-Z][\w-]+)?, \d{{1,2}} {dates.MONTH} {dates.YEAR})\s+[–—-]\s", re.I)
+_PRESS_DATELINE = re.compile(rf"^(?P<dateline>[A-ZА-ЯЁ][\w-]+(?: [A-ZА-ЯЁ][\w-]+)?, \d{{1,2}} {dates.MONTH} {dates.YEAR}"
+                             rf"{_RUSSIAN_YEAR})\s+[–—-]\s", re.I)
 
 MAX_HEADING_WORDS = 30
 MAX_DATELINE_WORDS = 12
@@ -112,7 +116,8 @@ def clean_line(raw: str) -> str:
 
 
 def _heading_text(lines: list[str]) -> str | None:
-    """The heading a block makes, or None: a markdown heading, or a short run of ALL-CAPS Latin lines."""
+    """The heading a block makes, or None: a markdown heading, or a short run of ALL-CAPS lines in one
+    language (Latin or Cyrillic capitals)."""
     if len(lines) == 1 and (m := _MARKDOWN_HEADING.match(lines[0].strip())):
         text = strip_markup(m.group(1))
         return None if is_country_name(text) else text
@@ -122,8 +127,8 @@ def _heading_text(lines: list[str]) -> str | None:
     letters = [c for c in text if c.isalpha()]
     if len(text.split()) < 2 or len(text.split()) > MAX_HEADING_WORDS or not letters:
         return None
-    if re.search(r"[\u0400-\u04FF]", text):
-        return None  # Cyrillic capitals are a logo ("АЛМАТИНСКИЙ ПРОЦЕСС"), kept as text, not a story heading
+    if len({language_of(line) for line in lines}) > 1:
+        return None  # a name in two languages, line by line ("АЛМАТИНСКИЙ ПРОЦЕСС" over "ALMATY PROCESS"), is a logo
     if sum(c.isupper() for c in letters) / len(letters) < 0.9:
         return None
     if _EMAIL_OR_URL.search(text) or _FOLLOW_US.match(text) or is_country_name(text):

@@ -1,7 +1,8 @@
 """Dates as the newsletter writes them, and the issue date they add up to.
 
 A newsletter issue's date is printed in its header (`ISSUE 9, 24/12/2020`, `Issue №3, 10 July 2020`,
-`ISSUE 11 | 30 NOVEMBER 2023`; numeric dates are day first) or not at all.  Where it is not, the
+`ISSUE 11 | 30 NOVEMBER 2023`; in Russian `ВЫПУСК 4, 14.05.2021`, `Выпуск №5, 14 июня 2021 г.`; numeric
+dates are day first) or not at all.  Where it is not, the
 latest dated event in the stories places the issue, at month precision.  Only dates that carry a
 year count as events: "December 10" in a sentence about an annual campaign says nothing about the
 year of the newsletter issue.
@@ -20,21 +21,25 @@ YEAR = r"(?:19|20)\d\d"
 DAY = r"\d{1,2}"
 DASH = r"\s*[-–—]\s*"
 
-# "24 December 2020", "23-25 August 2022"                 -> the (last) day, the month, the year
+# "24 December 2020", "23-25 August 2022", "12–13 мая 2021" -> the (last) day, the month, the year
 _DAY_MONTH_YEAR = re.compile(rf"\b(?:{DAY}{DASH})?(?P<day>{DAY})\s+(?P<month>{MONTH}),?\s+(?P<year>{YEAR})\b", re.I)
 # "August 22, 2022", "November 23-26, 2020"
 _MONTH_DAY_YEAR = re.compile(rf"\b(?P<month>{MONTH})\s+(?:{DAY}{DASH})?(?P<day>{DAY}),\s*(?P<year>{YEAR})\b", re.I)
-# "In November 2020", "May-July 2022" (the last month of a range)
+# "In November 2020", "May-July 2022" (the last month of a range), "в мае 2021 года"
 _MONTH_YEAR = re.compile(rf"\b(?:{MONTH}{DASH})?(?P<month>{MONTH})\s+(?P<year>{YEAR})\b", re.I)
 # "24/12/2020", "12.06.2020"
 _NUMERIC = re.compile(rf"\b(?P<day>{DAY})[./](?P<month>\d{{1,2}})[./](?P<year>{YEAR})\b")
 
 # The parts of a header are set apart by a comma, a bar, a bullet, a dash or a line break.
 _HEADER = re.compile(
-    rf"\bissue\s*(?:№|no\.?|#|n°)?\s*(?P<number>\d{{1,3}})(?:\s*[,|•·–—-]\s*|\s*\n\s*)(?P<date>"
-    rf"{DAY}[./]\d{{1,2}}[./]{YEAR}|{DAY}\s+{MONTH},?\s+{YEAR}|{MONTH}\s+{DAY},\s*{YEAR})",
+    rf"\b(?:issue|выпуск)\s*(?:№|no\.?|#|n°)?\s*(?P<number>\d{{1,3}})(?:\s*[,|•·–—-]\s*|\s*\n\s*)(?P<date>"
+    rf"{DAY}[./]\d{{1,2}}[./]{YEAR}|(?:{DAY}{DASH})?{DAY}\s+{MONTH},?\s+{YEAR}|{MONTH}\s+{DAY},\s*{YEAR})",
     re.I,
 )
+# What else a header may print: the newsletter's name, in English or Russian, and the Russian word for
+# "year" after the date ("14 мая 2021 г.", "2021 года").
+_HEADER_WORDS = re.compile(r"(iom\s*)?(central asia\s*)?regional response report|"
+                           r"региональный\s+отч[её]т(\s+мом)?(\s+в\s+центральной\s+азии)?|\bг\.|\bгода\b")
 
 
 def _valid(year: str, month: int, day: int | None) -> date | None:
@@ -84,7 +89,7 @@ def is_header(text: str) -> bool:
     if not m:
         return False
     rest = (text[: m.start()] + text[m.end():]).lower()
-    rest = re.sub(r"(iom\s*)?(central asia\s*)?regional response report|[\s●◆•·,.:|*#–—-]", "", rest)
+    rest = re.sub(r"[\s●◆•·,.:|*#–—-]", "", _HEADER_WORDS.sub("", rest))
     return rest == ""
 
 

@@ -6,6 +6,11 @@ Word counts only approximate word pieces (names, quotes and figures cost more), 
 both stay within MAX_WORDS and, counted with the tokenizer of the model that will embed it, within
 that model's limit.
 
+A passage in a language the model does not read (Russian, for the English-only all-MiniLM-L6-v2,
+whose word pieces cut Cyrillic words into letters: some 5 pieces a word, so 45 words would fill
+it) is sized by words alone: the model sees nothing of it to lose, and keyword search and reading want
+whole paragraphs.
+
 Paragraphs are the natural unit: a short one is merged with its neighbours until the passage
 reaches MIN_WORDS, a long one is cut at list items or sentence ends into near-equal pieces.
 Boilerplate (recurring) paragraphs are never merged with story text.
@@ -21,6 +26,7 @@ from index.config import EmbeddingSettings
 from index.embed.models import load_word_pieces
 from index.embed.protocol import WordPieces
 from index.ingest.stories import Paragraph
+from index.text.languages import language_of
 from index.text.sentences import split_sentences
 
 MIN_WORDS = 60
@@ -39,7 +45,9 @@ def _words(text: str) -> int:
 
 def _fitter(title: str, pieces: WordPieces) -> Callable[[str], bool]:
     def fits(text: str) -> bool:
-        return _words(text) <= MAX_WORDS and pieces.count(f"{title}. {text}") <= pieces.limit
+        if _words(text) > MAX_WORDS:
+            return False
+        return not pieces.reads(language_of(text)) or pieces.count(f"{title}. {text}") <= pieces.limit
 
     return fits
 

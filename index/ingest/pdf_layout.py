@@ -52,11 +52,12 @@ HEADING_RATIO = 1.12  # a line this much larger than the body type is a heading
 PARAGRAPH_GAP = 1.25  # a gap this many times the usual line spacing ends a paragraph
 SMALL = 0.88  # type this much smaller than the body's is a caption's, a footnote's or a note number's
 _PAGE_NUMBER = re.compile(r"^[\W_]*(page|p\.|стр\.?)?\s*\d{1,3}(\s*(of|/|из)\s*\d{1,3})?[\W_]*$", re.I)
-_FIGURE_LINE = re.compile(r"^(?:[A-Z]{3}|[$€£₽])?\s*[+~]?\d[\d\s.,]*(?:%|\s*(?:million|thousand|billion|mln|k))?\+?$",
+_FIGURE_LINE = re.compile(r"^(?:[A-Z]{3}|[$€£₽])?\s*[+~]?\d[\d\s.,]*(?:%|\s*(?:million|thousand|billion|mln|k|"
+                          r"тыс\.|млн\.?|млрд\.?))?\+?$",
                           re.I)
 _NOTE_NUMBER = re.compile(r"[\d¹²³⁴⁵⁶⁷⁸⁹*†]{1,2}")
 _NOTE_MARK = re.compile(r"^(\d{1,2}|[¹²³⁴⁵⁶⁷⁸⁹*†‡])\s*\S")
-_PHOTO_WORDS = re.compile(r"\bphoto\b|©|\bcredit\b", re.I)
+_PHOTO_WORDS = re.compile(r"\bphoto\b|©|\bcredit\b|\bфото\b", re.I)
 _HYPHEN_END = re.compile(r"(?<=[^\W\d_])[-\u00ad]$")
 
 

@@ -22,6 +22,7 @@ from index.ingest.passages import default_word_pieces, size_passages
 from index.ingest.reading import DocumentUnreadable, Reading
 from index.ingest.stories import DraftSection, group_sections
 from index.records import COUNTRIES, Issue, ParsedIssue, Passage, PrintedHeader, Section
+from index.text.languages import language_of
 
 ISSUE_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 # The largest file read.  A newsletter issue's text is ~50 KB and its PDF a few MB; anything far
@@ -165,6 +166,7 @@ def _build(issue: Issue, drafts: list[DraftSection], pieces: WordPieces) -> Pars
                 countries=countries,
                 recurring=piece.recurring,
                 page=piece.page,
+                language=language_of(piece.text),
             ))
     return ParsedIssue(issue, tuple(sections), tuple(passages))
 

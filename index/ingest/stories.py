@@ -18,6 +18,7 @@ from index.records import COUNTRIES
 
 GENERATED_TITLE_WORDS = 8
 _MISSION_OPENING = re.compile(r"^IOM (?:in )?(" + "|".join(COUNTRIES) + r")\b")
+_RUSSIAN_MISSION_OPENING = re.compile(r"^(?:Миссия )?МОМ (?:в|во) (\w+)")  # "МОМ в Кыргызстане провела …"
 # "On 12 November, IOM …", "On November 23-26, …": a paragraph that opens with the date of its event
 _DATED_OPENING = re.compile(rf"^On (?P<date>{dates.DAY}(?:{dates.DASH}{dates.DAY})? {dates.MONTH}|"
                             rf"{dates.MONTH} {dates.DAY}(?:{dates.DASH}{dates.DAY})?)(?:,? {dates.YEAR})?, ", re.I)
@@ -65,15 +66,24 @@ def generated_title(text: str) -> str:
     return title.rstrip(" ,.;:") + ("…" if len(words) > GENERATED_TITLE_WORDS else "")
 
 
+def _opening_mission(text: str) -> str | None:
+    """The country whose IOM mission a paragraph opens with: "IOM Kyrgyzstan …", "МОМ в Кыргызстане …"."""
+    if m := _MISSION_OPENING.match(text):
+        return m.group(1)
+    if (m := _RUSSIAN_MISSION_OPENING.match(text)) and (named := countries_in(m.group(1))):
+        return named[0]
+    return None
+
+
 def _starts_untitled_story(section: DraftSection, text: str) -> bool:
     """A paragraph that starts another story: it opens with another country's mission ("IOM
     Kyrgyzstan launched …"), or with the date of another event after a story that opened with the
     date of its own and is finished ("On 12 November, IOM …" after "On November 23-26, …")."""
     if not section.paragraphs:
         return False
-    m = _MISSION_OPENING.match(text)
-    if m:
-        return m.group(1) not in section.focus_countries()
+    mission = _opening_mission(text)
+    if mission:
+        return mission not in section.focus_countries()
     opening, event = _DATED_OPENING.match(section.paragraphs[0].text), _DATED_OPENING.match(text)
     finished = section.paragraphs[-1].text.rstrip().endswith((".", "!", "?", "”", '"'))
     return bool(opening and event and finished and opening["date"].casefold() != event["date"].casefold())

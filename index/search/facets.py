@@ -1,4 +1,4 @@
-"""Facets: how many of a result's passages fall in each year, country and newsletter issue."""
+"""Facets: how many of a result's passages fall in each year, country, newsletter issue and language."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from index.records import Issue, Passage
 
 def count_facets(ordinals: Iterable[int], passages: Sequence[Passage],
                  issues: Mapping[str, Issue]) -> dict[str, dict[str, int]]:
-    """Counts by year, country and newsletter issue id of the passages `ordinals` names: years in
-    order, the others most frequent first."""
+    """Counts by year, country, newsletter issue id and language of the passages `ordinals` names:
+    years in order, the others most frequent first."""
     years: Counter = Counter()
+    languages: Counter = Counter()
     countries: Counter = Counter()
     issue_ids: Counter = Counter()
     for ordinal in ordinals:
@@ -22,5 +23,6 @@ def count_facets(ordinals: Iterable[int], passages: Sequence[Passage],
             years[str(issue.date.year)] += 1
         countries.update(passage.countries)
         issue_ids[issue.id] += 1
+        languages[passage.language] += 1
     return {"year": dict(sorted(years.items())), "country": dict(countries.most_common()),
-            "issue": dict(issue_ids.most_common())}
+            "issue": dict(issue_ids.most_common()), "language": dict(languages.most_common())}

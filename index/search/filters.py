@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from index.errors import BadRequest
 from index.records import COUNTRIES, Filters, Issue, Passage
+from index.text.languages import LANGUAGES
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
@@ -84,6 +85,9 @@ def normalise_filters(filters: Filters) -> Filters:
     unknown = [c for c in filters.countries + filters.exclude_countries if c not in COUNTRIES]
     if unknown:
         raise BadRequest(f"unknown country {unknown[0][:40]!r}; choose from {', '.join(COUNTRIES)}")
+    unknown = [code for code in filters.languages + filters.exclude_languages if code not in LANGUAGES]
+    if unknown:
+        raise BadRequest(f"unknown language {unknown[0][:40]!r}; choose from {', '.join(LANGUAGES)}")
     return replace(filters, date_from=date_from, date_to=date_to)
 
 
@@ -103,6 +107,16 @@ class FilterMasks:
         self._countries = np.array([country_bits(p.countries) for p in passages], dtype=np.int64)
         self._recurring = np.array([p.recurring for p in passages], dtype=bool)
         self._years = np.array([int(first[:4]) if first else 0 for first, _ in spans], dtype=np.int64)
+        self._languages = np.array([p.language for p in passages], dtype=object)
+
+    def readable(self, reads: Callable[[str], bool], allowed: np.ndarray | None) -> np.ndarray | None:
+        """`allowed` less the passages in a language the embedding model does not read (`reads`), for
+        the semantic side of a hybrid search; `allowed` itself when it reads them all."""
+        unread = [language for language in set(self._languages) if not reads(language)]
+        if not unread:
+            return allowed
+        readable = ~np.isin(self._languages, unread)
+        return readable if allowed is None else allowed & readable
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:
         """True for the passages of other newsletter issues that are not boilerplate (contacts,
@@ -126,6 +140,10 @@ class FilterMasks:
             mask &= np.isin(self._years, list(filters.years))
         if filters.exclude_years:
             mask &= ~np.isin(self._years, list(filters.exclude_years))
+        if filters.languages:
+            mask &= np.isin(self._languages, list(filters.languages))
+        if filters.exclude_languages:
+            mask &= ~np.isin(self._languages, list(filters.exclude_languages))
         if filters.date_from:
             mask &= (self._last != "") & (self._last >= filters.date_from)
         if filters.date_to:

@@ -7,12 +7,23 @@ Two methods, chosen by the `Fusion` setting:
   and cosine both start at 0, so this maps each side onto [0, 1] whatever the candidate depth; a side
   that did not find a passage contributes 0), then weighted and summed.  It keeps how much better the
   first candidate is than the tenth, which ranks throw away.
+
+Per language: the semantic side's weight is scaled by the share of the query's words written in a
+language the embedding model reads (`readable_share`), and that side ranks only passages in those
+languages.  all-MiniLM-L6-v2 reads English only: on the 23 judged Russian queries over the Russian
+fixtures (tests/fixtures/russian/) its semantic ranking scores nDCG@10 0.484 against keyword's 0.915,
+and fused at full weight it pulled hybrid down to 0.890; weighted by language, hybrid scores 0.931 (the
+figure side adds to keyword's).  So a Russian query is ranked by the keyword and figure sides alone,
+an English one as before, and a query in both languages with the semantic side at the English words'
+share.  A side of weight 0 takes no part.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from index.text.languages import language_shares
 
 Ranking = Sequence[tuple[int, float]]  # (ordinal, score), best first
 
@@ -33,7 +44,16 @@ class Fusion:
     weights: dict[str, float] = field(default_factory=dict, hash=False)
     depth: int = 100  # candidates taken from each side by a search
 
+    def weight(self, mode: str) -> float:
+        return self.weights.get(mode, 1.0)
+
+    def reading(self, share: float) -> Fusion:
+        """This fusion for a query of which the embedding model reads `share` (0.0 to 1.0): the semantic
+        side's weight scaled by it."""
+        return self if share == 1.0 else replace(self, weights={**self.weights, "semantic": self.weight("semantic") * share})
+
     def fuse(self, rankings: Mapping[str, Ranking]) -> list[Fused]:
+        rankings = {mode: ranking for mode, ranking in rankings.items() if self.weight(mode) > 0}
         combine = _rrf_scores if self.method == "rrf" else _convex_scores
         scores = combine(rankings, self)
         found_by: dict[int, dict[str, int]] = {}
@@ -48,7 +68,7 @@ class Fusion:
 def _rrf_scores(rankings: Mapping[str, Ranking], fusion: Fusion) -> dict[int, float]:
     scores: dict[int, float] = {}
     for mode, ranking in rankings.items():
-        weight = fusion.weights.get(mode, 1.0)
+        weight = fusion.weight(mode)
         for rank, (ordinal, _) in enumerate(ranking, start=1):
             scores[ordinal] = scores.get(ordinal, 0.0) + weight / (fusion.rrf_k + rank)
     return scores
@@ -59,7 +79,7 @@ def _convex_scores(rankings: Mapping[str, Ranking], fusion: Fusion) -> dict[int,
     for mode, ranking in rankings.items():
         if not ranking:
             continue
-        weight = fusion.weights.get(mode, 1.0)
+        weight = fusion.weight(mode)
         top = ranking[0][1] or 1.0
         for ordinal, score in ranking:
             scores[ordinal] = scores.get(ordinal, 0.0) + weight * max(score, 0.0) / top
@@ -72,6 +92,13 @@ def _convex_scores(rankings: Mapping[str, Ranking], fusion: Fusion) -> dict[int,
 # query; SciFact has none) weighs a quarter of the keyword side: on the archive's judged queries it
 # settles near-ties between a story's passages in favour of the one holding the figure asked about.
 DEFAULT_FUSION = Fusion("convex", weights={"semantic": 2.0, "figure": 0.25}, depth=300)
+
+
+def readable_share(query: str, reads: Callable[[str], bool]) -> float:
+    """The share of the query's words in languages the embedding model reads (`reads(language)`); 1.0
+    for a query without words (a number)."""
+    shares = language_shares(query)
+    return sum(share for language, share in shares.items() if reads(language)) if shares else 1.0
 
 
 def demote_repeated_boilerplate(fused: list[Fused], passages: Sequence) -> list[Fused]:

@@ -33,10 +33,11 @@ import numpy as np
 from index.errors import IndexUnavailable
 from index.records import Corpus, Issue, IssueDate, Passage, Section
 
-SCHEMA_VERSION = 7  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
+SCHEMA_VERSION = 8  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
 # 4: each figure record holds its analysed terms; 5: the keyword index's analyzer is index.text.analysis's
 # (Whoosh stores the schema with its classes' module paths, so a generation of 4 no longer opens);
-# 6: each passage holds the PDF page it starts on; 7: an issue names its newsletter and author
+# 6: each passage holds the PDF page it starts on; 7: an issue names its newsletter and author;
+# 8: each passage holds its language, and Russian words are indexed as their lemmas
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
@@ -74,7 +75,7 @@ def _section_from_json(issue_id: str, data: dict) -> Section:
 
 def _passage_from_json(data: dict) -> Passage:
     return Passage(data["id"], data["issue_id"], data["section_id"], data["section"], data["position"],
-                   data["text"], tuple(data["countries"]), data["recurring"], data["page"])
+                   data["text"], tuple(data["countries"]), data["recurring"], data["page"], data["language"])
 
 
 def write_documents(path: Path, corpus: Corpus) -> None:

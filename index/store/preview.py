@@ -19,7 +19,7 @@ def preview_json(arrival: Arrival) -> dict:
         return data
     stories = []
     for section in parsed.sections:
-        passages = [{"id": p.id, "page": p.page, "text": p.text, "recurring": p.recurring,
+        passages = [{"id": p.id, "page": p.page, "language": p.language, "text": p.text, "recurring": p.recurring,
                      "figures": [{"as_printed": f.as_printed, "kind": f.kind, "label": f.label}
                                  for f in extract_figures(p.text)]}
                     for p in parsed.passages if p.section_id == section.id]

@@ -11,8 +11,9 @@ Vectors come from the content-keyed vector cache (index.embed.models).  Besides 
   its files still match their checksums.
 
 "The same code" is one hash over the source that shapes an index (`code_digest`: the records, text
-analysis, reading files, figure extraction and the keyword schema and writer), so editing the web
-app, evaluation or the benchmark keeps what was built; any change to that source makes every output
+analysis, reading files, figure extraction, the keyword schema and writer, and the model card reader
+that tells passage sizing which languages the model reads), so editing the web app, evaluation or the
+benchmark keeps what was built; any change to that source makes every output
 be computed again, the conservative side of being wrong.
 """
 
@@ -35,7 +36,7 @@ FIGURE_OUTPUTS = (FIGURES_FILE, FIGURE_VECTORS_FILE)
 
 LIBRARY = Path(__file__).resolve().parent.parent
 SHAPING_SOURCE = ("records.py", "text", "ingest", "figures", "search/schema.py", "search/keyword.py",
-                  "store/generations.py", "store/build.py")
+                  "store/generations.py", "store/build.py", "embed/card.py")
 
 
 @lru_cache(maxsize=1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
-# A full stop, question or exclamation mark, then space, then what can open a sentence.
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"(])")
+# A full stop, question or exclamation mark, then space, then what can open a sentence (a Latin or
+# Cyrillic capital, an opening quotation mark or bracket).
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZА-ЯЁ“\"(«])")
 
 
 def split_sentences(text: str) -> list[str]:
