@@ -108,14 +108,17 @@ class FilterMasks:
         self._recurring = np.array([p.recurring for p in passages], dtype=bool)
         self._years = np.array([int(first[:4]) if first else 0 for first, _ in spans], dtype=np.int64)
         self._languages = np.array([p.language for p in passages], dtype=object)
+        self._unread_masks: dict[tuple[str, ...], np.ndarray] = {}  # by the languages left out
 
     def readable(self, reads: Callable[[str], bool], allowed: np.ndarray | None) -> np.ndarray | None:
         """`allowed` less the passages in a language the embedding model does not read (`reads`), for
         the semantic side of a hybrid search; `allowed` itself when it reads them all."""
-        unread = [language for language in set(self._languages) if not reads(language)]
-        if not unread:
+        unread = tuple(sorted(language for language in LANGUAGES if not reads(language)))
+        if unread not in self._unread_masks:
+            self._unread_masks[unread] = ~np.isin(self._languages, list(unread))
+        readable = self._unread_masks[unread]
+        if readable.all():
             return allowed
-        readable = ~np.isin(self._languages, unread)
         return readable if allowed is None else allowed & readable
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:

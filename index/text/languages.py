@@ -33,9 +33,9 @@ def word_language(word: str) -> str:
 
 def language_of(text: str) -> str:
     """The language most of the letters of `text` are written in (English for a text without letters)."""
-    cyrillic = sum(len(_CYRILLIC.findall(word)) for word in _WORD.findall(text))
-    letters = sum(len(word) for word in _WORD.findall(text))
-    return RUSSIAN if cyrillic > letters - cyrillic else ENGLISH
+    words = _WORD.findall(text)
+    cyrillic = sum(len(_CYRILLIC.findall(word)) for word in words)
+    return RUSSIAN if cyrillic > sum(len(word) for word in words) - cyrillic else ENGLISH
 
 
 def language_shares(text: str) -> dict[str, float]:
