@@ -176,15 +176,21 @@ class Corpus:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked result.  `found_by` maps each mode that found the passage to its 1-based rank there."""
+    """One ranked result.  `found_by` maps each mode that found the passage to its 1-based rank there.
+
+    A search's hit also says whether it `match`es the query (else it is related by meaning only) and,
+    when results are grouped by story, how many more of its story's passages the search shows.
+    """
 
     passage: Passage
     issue: Issue
     score: float
     found_by: dict[str, int] = field(hash=False, compare=False)
+    match: bool | None = None
+    more_in_story: int | None = None
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "passage_id": self.passage.id,
             "score": round(self.score, 6),
             "text": self.passage.text,
@@ -194,6 +200,11 @@ class Hit:
             "countries": list(self.passage.countries),
             "recurring": self.passage.recurring,
         }
+        if self.match is not None:
+            data["match"] = self.match
+        if self.more_in_story is not None:
+            data["more_in_story"] = self.more_in_story
+        return data
 
 
 @dataclass(frozen=True)
