@@ -93,6 +93,8 @@ class Limits:
     modes: tuple[str, ...] = MODES
     sorts: tuple[str, ...] = SORTS
     groups: tuple[str, ...] = GROUPS
+    related_min_similarity: float = RELATED.min_similarity
+    related_min_margin: float = RELATED.min_margin
     max_k: int = MAX_K
     max_offset: int = MAX_OFFSET
     max_query_chars: int = MAX_QUERY_CHARS

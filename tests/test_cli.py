@@ -85,7 +85,7 @@ def test_similar_json(run):
         check_hit_shape(hit)
         assert hit["issue"]["id"] != I003
         assert hit["recurring"] is False
-        assert {"similarity", "shared_countries", "shared_figures", "shared_terms"} <= set(hit["why"])
+        assert {"similarity", "shared_countries", "shared_figures", "shared_names"} <= set(hit["why"])
 
 
 def test_issues_json(run):

@@ -34,8 +34,10 @@ RULES = {
 }
 THRESHOLDS = [RelatedThreshold(similarity, margin) for similarity in (0.15, 0.2, 0.25, 0.3, 0.35)
               for margin in (0.0, 0.08, 0.1, 0.12, 0.15, 0.2)]
-PROBES = ("xyzzyqqq", "trafficing", "trafficking", "counter-trafficking Kyrgyzstan", "lorem ipsum dolor sit amet",
-          "money that workers abroad send to their families")
+# Queries to see a threshold at work: nonsense and off-topic ones should show nothing related, the
+# others (a misspelling, a word the archive does not use, a paraphrase) passages close in meaning.
+PROBES = ("xyzzyqqq", "asdfgh jkl", "lorem ipsum dolor sit amet", "football world cup final", "trafficing",
+          "coronavirus", "trafficking", "counter-trafficking Kyrgyzstan", "money that workers abroad send to their families")
 
 
 @dataclass(frozen=True)

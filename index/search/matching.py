@@ -47,7 +47,7 @@ def required_words(words: int) -> int:
 class RelatedThreshold:
     """How similar in meaning a passage that does not match must be to be shown as related."""
 
-    min_similarity: float = 0.25
+    min_similarity: float = 0.2
     min_margin: float = 0.12
 
     def related(self, cosines: np.ndarray, match: np.ndarray) -> np.ndarray:
