@@ -85,7 +85,7 @@ def found_by_text(found_by: dict[str, int]) -> str:
 def why_shown(hit, mode: str) -> str:
     """Why a search shows a hit, in words: it matches the search, or it is only close in meaning."""
     if not hit.match:
-        return "Related by meaning only: it does not contain all your words"
+        return "close in meaning, but it does not contain all your words"
     said = ["Matches your search"]
     if "figure" in hit.found_by:
         said.append("holds a figure on it")
@@ -106,11 +106,11 @@ def date_filter_url(offer) -> str:
 @bp.get("/")
 def search():
     """The search page.  No query shows examples; a bad parameter shows the form with the reason (400).
-    The form sends every field: an address with empty ones (or tracking parameters) is redirected to
-    the same search without them, so the address shared is the short one."""
-    kept = [(name, value) for name, value in request.args.items(multi=True)
-            if (value.strip() or name == "q") and not is_tracking(name)]
-    if len(kept) < len(list(request.args.items(multi=True))):
+    The form sends every field: an address with empty ones is redirected to the same search without
+    them (and without tracking parameters), so the address shared is the short one."""
+    if any(not value.strip() and name != "q" for name, value in request.args.items(multi=True)):
+        kept = [(name, value) for name, value in request.args.items(multi=True)
+                if (value.strip() or name == "q") and not is_tracking(name)]
         return redirect(url_for("pages.search") + (f"?{urlencode(kept)}" if kept else ""))
     try:
         wanted = parse_search(request.args)
