@@ -65,8 +65,8 @@ from index.search.ordering import (
 )
 from index.search.query import uses_operators
 from index.search.query_dates import DateInQuery, date_in_query
-from index.search.results import SearchResult
 from index.search.related import Related, nearest_distinct, shared_countries, shared_names
+from index.search.results import SearchResult
 from index.search.semantic import SEMANTIC_MIN_SCORE, ranking_of
 from index.search.snippets import Segment, paragraphs, snippet
 from index.search.suggest import Speller, corrected
@@ -203,7 +203,6 @@ class Archive:
         self._stories = passage_stories(corpus.passages)
         self._spelling = functools.cache(lambda: Speller([*(p.text for p in corpus.passages),
                                                           *(s.title for s in corpus.sections)]))
-        self._query_vector = functools.lru_cache(maxsize=256)(lambda text: self.embedder.encode([text])[0])
         self.figure_index = FigureIndex.open(generation, corpus.passages, self._issues, manifest["dimension"])
 
     def current(self) -> Archive:
@@ -289,13 +288,14 @@ class Archive:
             if unknown:  # the caller's mistake, not an empty result
                 raise BadRequest(f"{name}: no newsletter issue with id {unknown[0][:100]!r}")
         allowed = self._masks.mask(filters)
-        candidates = self.candidates(query, mode)
+        cosines = None if mode == "keyword" else self.cosines(query)
+        candidates = self.candidates(query, mode, cosines)
         shown = candidates.shown if allowed is None else candidates.shown & allowed
-        fused = {f.ordinal: f for f in self.rank(query, mode, max(self.fusion.depth, offset + k), allowed)}
+        fused = {f.ordinal: f for f in self.rank(query, mode, max(self.fusion.depth, offset + k), allowed, cosines)}
         arranged = arrange(relevance_order(list(fused), shown, candidates.fallback), candidates.match, self._days,
                            self._stories, sort, group)
         page = zip(arranged.ordinals[offset:offset + k].tolist(), arranged.more_in_story[offset:offset + k].tolist())
-        hits = tuple(self._search_hit(query, mode, fused.get(o), o, bool(candidates.match[o]),
+        hits = tuple(self._search_hit(query, cosines, fused.get(o), o, bool(candidates.match[o]),
                                       more if group == "story" else None) for o, more in page)
         counts = {"match": int(np.count_nonzero(candidates.match & shown)),
                   "related": int(np.count_nonzero(candidates.related & shown))}
@@ -303,21 +303,27 @@ class Archive:
                             facet_counts(self._masks, candidates.shown, filters), self.suggestion(query),
                             self._date_offer(query, filters))
 
-    def rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None = None) -> list[Fused]:
+    def rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None = None,
+             cosines: np.ndarray | None = None) -> list[Fused]:
         """The mode's rankings fused, the first `depth` of each side read (the `allowed` passages of
-        them); for a query that is a number, the passages holding a figure of that value come first."""
-        rankings = self._side_rankings(query, mode, depth, allowed)
+        them); for a query that is a number, the passages holding a figure of that value come first.
+        `cosines`: the query's (see `cosines`), when they are at hand."""
+        rankings = self._side_rankings(query, mode, depth, allowed, cosines)
         holders = self.figure_index.passages_holding(query, allowed)
         return demote_repeated_boilerplate(promote(self.fusion.fuse(rankings), holders, FIGURE_FOUND_BY), self._passages)
 
-    def candidates(self, query: str, mode: str) -> Candidates:
+    def cosines(self, query: str) -> np.ndarray:
+        """The query's cosine similarity to every passage (the model embeds the query)."""
+        return self._vectors @ self.embedder.encode([query])[0]
+
+    def candidates(self, query: str, mode: str, cosines: np.ndarray | None = None) -> Candidates:
         """The passages `query` matches (passages holding the figure a number query names among them)
         and, outside keyword mode and for a query without operators, those related by meaning only."""
         match = self._keyword.matching(query)
         match[self.figure_index.passages_holding(query, None)] = True
         if mode == "keyword":
             return Candidates(match, np.zeros_like(match), self._keyword.scores(query))
-        cosines = self._vectors @ self._query_vector(query)
+        cosines = self.cosines(query) if cosines is None else cosines
         related = np.zeros_like(match) if uses_operators(query) else RELATED.related(cosines, match)
         return Candidates(match, related, cosines)
 
@@ -341,7 +347,7 @@ class Archive:
             return None
         return named
 
-    def _search_hit(self, query: str, mode: str, fused: Fused | None, ordinal: int, match: bool,
+    def _search_hit(self, query: str, cosines: np.ndarray | None, fused: Fused | None, ordinal: int, match: bool,
                     more_in_story: int | None) -> Hit:
         """A search's hit; one beyond the depth of every ranking fusion read is told its place in each."""
         if fused is None:
@@ -349,10 +355,8 @@ class Archive:
             keyword = self._keyword.scores(query)
             if keyword[ordinal] > 0:
                 found_by["keyword"] = rank_of(keyword, ordinal)
-            if mode != "keyword":
-                cosines = self._vectors @ self._query_vector(query)
-                if cosines[ordinal] >= SEMANTIC_MIN_SCORE:
-                    found_by["semantic"] = rank_of(cosines, ordinal)
+            if cosines is not None and cosines[ordinal] >= SEMANTIC_MIN_SCORE:
+                found_by["semantic"] = rank_of(cosines, ordinal)
             fused = Fused(ordinal, 0.0, found_by)
         passage = self._passages[ordinal]
         return Hit(passage, self._issues[passage.issue_id], fused.score, fused.found_by, match, more_in_story)
@@ -362,8 +366,8 @@ class Archive:
         hybrid mode the passages whose figures' labels and sentences match the query's words."""
         return self._side_rankings(query, mode, depth, self._masks.mask(filters))
 
-    def _side_rankings(self, query: str, mode: str, depth: int,
-                       allowed: np.ndarray | None) -> dict[str, list[tuple[int, float]]]:
+    def _side_rankings(self, query: str, mode: str, depth: int, allowed: np.ndarray | None,
+                       cosines: np.ndarray | None = None) -> dict[str, list[tuple[int, float]]]:
         rankings = {}
         if mode in ("hybrid", "keyword"):
             rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
@@ -374,7 +378,7 @@ class Archive:
             if len(excluded):  # "NOT x" holds for every side, not only for the keyword one
                 allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
                 allowed[excluded] = False
-            rankings["semantic"] = ranking_of(self._vectors @ self._query_vector(query), depth, allowed)
+            rankings["semantic"] = ranking_of(self.cosines(query) if cosines is None else cosines, depth, allowed)
         return rankings
 
     def similar(self, passage_id: str, k: int = 10) -> list[Related]:

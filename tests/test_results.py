@@ -13,6 +13,7 @@ import re
 import pytest
 
 from index.facade import LIMITS, Archive, BadRequest, Filters
+from index.search.fusion import Fusion
 
 MODES = ("hybrid", "keyword", "semantic")
 
@@ -244,3 +245,22 @@ def test_the_json_shape(corpus_archive: Archive):
     assert data["counts"]["related"] == data["total"] and data["suggestion"] == "trafficking"
     assert data["sort"] == "relevance" and data["group"] == "story" and data["date_filter"] is None
     assert all(hit["match"] is False for hit in data["hits"])
+
+
+def test_passages_beyond_the_depth_fusion_reads_are_still_shown(corpus_archive: Archive, corpus_settings):
+    """An archive whose fusion reads only 2 passages a side still shows every match and related passage,
+    each with its place in the side's whole ranking (the same as the full archive's, or a tie's first)."""
+    shallow = Archive(corpus_archive.generation, corpus_settings, Fusion("convex", weights={"semantic": 2.0}, depth=2))
+    try:
+        for mode in MODES:
+            full, full_hits = every_hit(corpus_archive, "migrants", mode=mode)
+            result, hits = every_hit(shallow, "migrants", mode=mode)
+            assert result.counts == full.counts and len(hits) == result.total > 10
+            assert {h.passage.id for h in hits} == {h.passage.id for h in full_hits}
+            ranks = {h.passage.id: h.found_by for h in full_hits}
+            for hit in hits:
+                assert hit.found_by
+                for side, rank in hit.found_by.items():
+                    assert 1 <= rank <= ranks[hit.passage.id].get(side, rank), (mode, side)
+    finally:
+        shallow.close()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class MatchRule:
     """How many of the words written side by side a passage must hold: all of them up to
