@@ -1,8 +1,9 @@
 """The one door into the library.  The web app and the scripts use this module and nothing deeper.
 
     archive = Archive.open(settings)          # reads the current index generation
-    result = archive.search("RING training", mode="hybrid", k=10, filters=Filters(countries=("Uzbekistan",)))
-    archive.similar(passage_id)               # related passages from other newsletter issues
+    result = archive.search("RING training", mode="hybrid", k=10, filters=Filters(countries=("Uzbekistan",)),
+                            sort="relevance", group="story")
+    archive.similar(passage_id)               # related stories from other newsletter issues
     archive.issues(); archive.issue(issue_id); archive.passage(passage_id)
     archive.search_figures(FigureQuery("victims of trafficking"))
     build(settings); add_files([path]); index_staleness(settings)
@@ -38,8 +39,8 @@ from index.figures.records import (
     validate_figure_query,
 )
 from index.figures.series import SERIES_KINDS, SERIES_MIN_SIMILARITY
-from index.records import COUNTRIES, Filters, Hit, Issue, Passage, Section
-from index.search.facets import count_facets
+from index.records import COUNTRIES, Filters, Hit, Issue, IssueView, Passage, Section
+from index.search.facets import facet_counts
 from index.search.filters import (
     MAX_K,
     MAX_OFFSET,
@@ -54,9 +55,23 @@ from index.search.filters import (
 )
 from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate, promote, readable_share
 from index.search.keyword import KeywordIndex
-from index.search.related import Related, nearest_distinct, shared_countries, shared_terms
-from index.search.semantic import semantic_ranking
+from index.search.matching import RELATED, Candidates
+from index.search.ordering import (
+    GROUPS,
+    SORTS,
+    arrange,
+    passage_days,
+    passage_stories,
+    rank_of,
+    relevance_order,
+)
+from index.search.query import uses_operators
+from index.search.query_dates import DateInQuery, date_in_query
+from index.search.related import Related, nearest_distinct, shared_countries, shared_names
+from index.search.results import SearchResult
+from index.search.semantic import SEMANTIC_MIN_SCORE, ranking_of
 from index.search.snippets import Segment, paragraphs, snippet
+from index.search.suggest import Speller, corrected
 from index.store.add import AddRefused, AddReport, Arrival, check_files
 from index.store.add import add_files as _add_files
 from index.store.build import BuildReport, build_index, stale_reason
@@ -80,6 +95,10 @@ class Limits:
     """What searches accept and offer, for the web app's forms and OpenAPI document and the CLI."""
 
     modes: tuple[str, ...] = MODES
+    sorts: tuple[str, ...] = SORTS
+    groups: tuple[str, ...] = GROUPS
+    related_min_similarity: float = RELATED.min_similarity
+    related_min_margin: float = RELATED.min_margin
     max_k: int = MAX_K
     max_offset: int = MAX_OFFSET
     max_query_chars: int = MAX_QUERY_CHARS
@@ -94,47 +113,6 @@ class Limits:
 
 
 LIMITS = Limits()
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """One page of ranked hits, and what the whole result set holds.
-
-    `total` counts every passage any requested mode found (before paging); `facets` counts those
-    passages by year, country and newsletter issue id, so a page can offer narrowing links.
-    """
-
-    query: str
-    mode: str
-    hits: tuple[Hit, ...]
-    total: int
-    offset: int
-    facets: dict[str, dict[str, int]]
-
-    def to_json(self) -> dict:
-        return {
-            "query": self.query,
-            "mode": self.mode,
-            "total": self.total,
-            "offset": self.offset,
-            "hits": [hit.to_json() for hit in self.hits],
-            "facets": self.facets,
-        }
-
-
-@dataclass(frozen=True)
-class IssueView:
-    """A newsletter issue with its sections and passages, for reading it whole."""
-
-    issue: Issue
-    sections: tuple[Section, ...]
-    passages: tuple[Passage, ...]
-
-    def to_json(self, with_passages: bool = True) -> dict:
-        return {**self.issue.to_json(), "sections": [
-            {**section.to_json(), **({"passages": [p.to_json() for p in self.passages if p.section_id == section.id]}
-                                     if with_passages else {})}
-            for section in self.sections]}
 
 
 class LiveArchive:
@@ -211,6 +189,10 @@ class Archive:
             raise IndexUnavailable(f"{generation.name}: keyword index holds {self._keyword.doc_count} passages, "
                                    f"documents.json {len(self._passages)}; rebuild the index")
         self._masks = FilterMasks(corpus.passages, self._issues)
+        self._days = passage_days(corpus.passages, self._issues)
+        self._stories = passage_stories(corpus.passages)
+        self._spelling = functools.cache(lambda: Speller([*(p.text for p in corpus.passages),
+                                                          *(s.title for s in corpus.sections)]))
         self.figure_index = FigureIndex.open(generation, corpus.passages, self._issues, manifest["dimension"])
 
     def current(self) -> Archive:
@@ -285,24 +267,38 @@ class Archive:
 
     # --- searching -------------------------------------------------------------------------------
 
-    def search(self, query: str, *, mode: str = "hybrid", k: int = 10, offset: int = 0,
-               filters: Filters = Filters()) -> SearchResult:
-        """Ranked passages for `query`.  BadRequest for a mode, k, offset or query out of range."""
-        query, filters = validate_search(query, mode, k, offset, filters)
+    def search(self, query: str, *, mode: str = "hybrid", k: int = 10, offset: int = 0, filters: Filters = Filters(),
+               sort: str = "relevance", group: str = "story") -> SearchResult:
+        """A page of results for `query`: the passages that match it, then those related to it by meaning
+        (index.search.matching), by relevance, newest or oldest first, one per story unless `group` is
+        "passage".  BadRequest for a parameter out of range."""
+        query, filters = validate_search(query, mode, k, offset, filters, sort, group)
         for name, issue_ids in (("issue", filters.issue_ids), ("exclude_issue", filters.exclude_issue_ids)):
             unknown = [i for i in issue_ids if i not in self._issues]
             if unknown:  # the caller's mistake, not an empty result
                 raise BadRequest(f"{name}: no newsletter issue with id {unknown[0][:100]!r}")
-        fused = self.rank(query, mode, max(self.fusion.depth, offset + k), filters)
-        page = fused[offset : offset + k]
-        return SearchResult(query, mode, tuple(self._hit(f.ordinal, f.score, f.found_by) for f in page),
-                            len(fused), offset, count_facets((f.ordinal for f in fused), self._passages, self._issues))
-
-    def rank(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> list[Fused]:
-        """Every passage the mode finds for `query` among the first `depth` of each side, best first;
-        for a query that is a number, the passages holding a figure of that value come first."""
         allowed = self._masks.mask(filters)
-        rankings = self._side_rankings(query, mode, depth, allowed)
+        cosines = None if mode == "keyword" else self.cosines(query)
+        candidates = self.candidates(query, mode, cosines)
+        shown = candidates.shown if allowed is None else candidates.shown & allowed
+        fused = {f.ordinal: f for f in self.rank(query, mode, max(self.fusion.depth, offset + k), allowed, cosines)}
+        arranged = arrange(relevance_order(list(fused), shown, candidates.fallback), candidates.match, self._days,
+                           self._stories, sort, group)
+        page = zip(arranged.ordinals[offset:offset + k].tolist(), arranged.more_in_story[offset:offset + k].tolist())
+        hits = tuple(self._search_hit(query, cosines, fused.get(o), o, bool(candidates.match[o]),
+                                      more if group == "story" else None) for o, more in page)
+        counts = {"match": int(np.count_nonzero(candidates.match & shown)),
+                  "related": int(np.count_nonzero(candidates.related & shown))}
+        return SearchResult(query, mode, sort, group, hits, counts, len(arranged.ordinals), offset,
+                            facet_counts(self._masks, candidates.shown, filters), self.suggestion(query),
+                            self._date_offer(query, filters))
+
+    def rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None = None,
+             cosines: np.ndarray | None = None) -> list[Fused]:
+        """The mode's rankings fused, the first `depth` of each side read (the `allowed` passages of
+        them); for a query that is a number, the passages holding a figure of that value come first.
+        `cosines`: the query's (see `cosines`), when they are at hand."""
+        rankings = self._side_rankings(query, mode, depth, allowed, cosines)
         holders = self.figure_index.passages_holding(query, allowed)
         fused = self._fusion_for(query, mode).fuse(rankings)
         return demote_repeated_boilerplate(promote(fused, holders, FIGURE_FOUND_BY), self._passages)
@@ -321,13 +317,70 @@ class Archive:
         query's words the model reads (index.search.fusion)."""
         return self.fusion.reading(readable_share(query, self.reads)) if mode == "hybrid" else self.fusion
 
+    def cosines(self, query: str) -> np.ndarray:
+        """The query's cosine similarity to every passage (the model embeds the query)."""
+        return self._vectors @ self.embedder.encode([query])[0]
+
+    def candidates(self, query: str, mode: str, cosines: np.ndarray | None = None) -> Candidates:
+        """The passages `query` matches (passages holding the figure a number query names among them)
+        and, outside keyword mode and for a query without operators, those related by meaning only."""
+        match = self._keyword.matching(query)
+        match[self.figure_index.passages_holding(query, None)] = True
+        if mode == "keyword":
+            return Candidates(match, np.zeros_like(match), self._keyword.scores(query))
+        cosines = self.cosines(query) if cosines is None else cosines
+        return Candidates(match, self._related_by_meaning(query, mode, cosines, match), cosines)
+
+    def _related_by_meaning(self, query: str, mode: str, cosines: np.ndarray, match: np.ndarray) -> np.ndarray:
+        """The passages related to `query` by meaning only: none for a query with operators, nor in a
+        hybrid search for a query the model cannot read; there, only among passages it reads."""
+        if uses_operators(query) or (mode == "hybrid" and self._fusion_for(query, mode).weight("semantic") == 0):
+            return np.zeros_like(match)
+        related = RELATED.related(cosines, match)
+        readable = self._masks.readable(self.reads, None) if mode == "hybrid" else None
+        return related if readable is None else related & readable
+
+    def word_matches(self, query: str) -> np.ndarray | None:
+        """For each word of a query without operators (a row each), whether each passage holds it."""
+        return self._keyword.word_matches(query)
+
+    def suggestion(self, query: str) -> str | None:
+        """`query` with the words the archive does not hold spelt as the archive's nearest words, or None."""
+        return corrected(query, self._spelling, lambda term: self._keyword.document_share(term) > 0)
+
+    def _date_offer(self, query: str, filters: Filters) -> DateInQuery | None:
+        """The year or month `query` names, when issues of that time are in the archive and the filters
+        do not already keep to it."""
+        named = date_in_query(query)
+        if named is None:
+            return None
+        span = Filters(date_from=parse_filter_date(named.date_from, "from"),
+                       date_to=parse_filter_date(named.date_to, "to", end=True))
+        if (filters.date_from, filters.date_to) == (span.date_from, span.date_to) or not self._masks.mask(span).any():
+            return None
+        return named
+
+    def _search_hit(self, query: str, cosines: np.ndarray | None, fused: Fused | None, ordinal: int, match: bool,
+                    more_in_story: int | None) -> Hit:
+        """A search's hit; one beyond the depth of every ranking fusion read is told its place in each."""
+        if fused is None:
+            found_by = {}
+            keyword = self._keyword.scores(query)
+            if keyword[ordinal] > 0:
+                found_by["keyword"] = rank_of(keyword, ordinal)
+            if cosines is not None and cosines[ordinal] >= SEMANTIC_MIN_SCORE:
+                found_by["semantic"] = rank_of(cosines, ordinal)
+            fused = Fused(ordinal, 0.0, found_by)
+        passage = self._passages[ordinal]
+        return Hit(passage, self._issues[passage.issue_id], fused.score, fused.found_by, match, more_in_story)
+
     def side_rankings(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> dict[str, list[tuple[int, float]]]:
         """The rankings fusion combines, (ordinal, score) best first: keyword and/or semantic, and in
         hybrid mode the passages whose figures' labels and sentences match the query's words."""
         return self._side_rankings(query, mode, depth, self._masks.mask(filters))
 
-    def _side_rankings(self, query: str, mode: str, depth: int,
-                       allowed: np.ndarray | None) -> dict[str, list[tuple[int, float]]]:
+    def _side_rankings(self, query: str, mode: str, depth: int, allowed: np.ndarray | None,
+                       cosines: np.ndarray | None = None) -> dict[str, list[tuple[int, float]]]:
         rankings = {}
         if mode in ("hybrid", "keyword"):
             rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
@@ -340,20 +393,19 @@ class Archive:
             if len(excluded):  # "NOT x" holds for every side, not only for the keyword one
                 allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
                 allowed[excluded] = False
-            vector = self.embedder.encode([query])[0]
-            rankings["semantic"] = semantic_ranking(self._vectors, vector, depth, allowed)
+            rankings["semantic"] = ranking_of(self.cosines(query) if cosines is None else cosines, depth, allowed)
         return rankings
 
     def similar(self, passage_id: str, k: int = 10) -> list[Related]:
-        """Passages from other newsletter issues most like this one, each with why it is related;
-        boilerplate and near-copies left out."""
+        """The stories of other newsletter issues most like this passage (each by its nearest passage),
+        each with what the two share; boilerplate and near-copies left out."""
         validate_k(k)
         source = self._ordinal_of(passage_id)
         if not self.reads(self._passages[source].language):
             return []  # the model cannot read the passage, so it cannot tell what is like it
         issue_id = self._passages[source].issue_id
         allowed = self._masks.readable(self.reads, self._masks.story_text_outside(issue_id))
-        chosen = nearest_distinct(self._vectors, source, allowed, k)
+        chosen = nearest_distinct(self._vectors, source, allowed, k, self._stories)
         return [self._related(source, o, score, rank) for rank, (o, score) in enumerate(chosen, start=1)]
 
     def _shared_figures(self, mine: Passage, theirs: Passage) -> tuple[str, ...]:
@@ -367,7 +419,7 @@ class Archive:
         """Why `ordinal` is related to `source`: what they share besides the vector similarity."""
         mine, theirs = self._passages[source], self._passages[ordinal]
         return Related(self._hit(ordinal, similarity, {"semantic": rank}), similarity, shared_countries(mine, theirs),
-                       self._shared_figures(mine, theirs), shared_terms(mine, theirs, self._keyword.document_share))
+                       self._shared_figures(mine, theirs), shared_names(mine, theirs, self._keyword.document_share))
 
     def original_file(self, issue_id: str) -> Path:
         """The file in the archive the newsletter issue was read from, as received; UnknownId when the

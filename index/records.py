@@ -213,15 +213,21 @@ class Corpus:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked result.  `found_by` maps each mode that found the passage to its 1-based rank there."""
+    """One ranked result.  `found_by` maps each mode that found the passage to its 1-based rank there.
+
+    A search's hit also says whether it `match`es the query (else it is related by meaning only) and,
+    when results are grouped by story, how many more of its story's passages the search shows.
+    """
 
     passage: Passage
     issue: Issue
     score: float
     found_by: dict[str, int] = field(hash=False, compare=False)
+    match: bool | None = None
+    more_in_story: int | None = None
 
     def to_json(self) -> dict:
-        return {
+        data = {
             "passage_id": self.passage.id,
             "score": round(self.score, 6),
             "text": self.passage.text,
@@ -233,6 +239,11 @@ class Hit:
             "page": self.passage.page,
             "language": self.passage.language,
         }
+        if self.match is not None:
+            data["match"] = self.match
+        if self.more_in_story is not None:
+            data["more_in_story"] = self.more_in_story
+        return data
 
 
 @dataclass(frozen=True)
@@ -257,3 +268,18 @@ class Filters:
     @property
     def active(self) -> bool:
         return any(getattr(self, name) for name in self.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class IssueView:
+    """A newsletter issue with its sections and passages, for reading it whole."""
+
+    issue: Issue
+    sections: tuple[Section, ...]
+    passages: tuple[Passage, ...]
+
+    def to_json(self, with_passages: bool = True) -> dict:
+        return {**self.issue.to_json(), "sections": [
+            {**section.to_json(), **({"passages": [p.to_json() for p in self.passages if p.section_id == section.id]}
+                                     if with_passages else {})}
+            for section in self.sections]}

@@ -77,21 +77,34 @@ def _filters(args: argparse.Namespace) -> Filters:
 def _print_hit(rank: int, hit) -> None:
     found = ", ".join(f"{mode} #{r}" for mode, r in hit.found_by.items())
     text = " ".join(hit.passage.text.split())
+    kind = {True: "matches  ·  ", False: "related by meaning only  ·  ", None: ""}[hit.match]
+    more = f"  ·  {hit.more_in_story} more from this story" if hit.more_in_story else ""
     print(f"{rank:>3}. {hit.passage.section_title}")
-    print(f"     {hit.issue.label}  ·  {hit.passage.id}  ·  found by {found}  ·  score {hit.score:.4f}")
+    print(f"     {hit.issue.label}  ·  {hit.passage.id}  ·  {kind}found by {found}  ·  score {hit.score:.4f}{more}")
     print(textwrap.indent(textwrap.fill(text[:SNIPPET_CHARS] + ("…" if len(text) > SNIPPET_CHARS else ""), 96), "     "))
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     archive = Archive.open(settings)
-    result = archive.search(args.query, mode=args.mode, k=args.k, offset=args.offset, filters=_filters(args))
+    result = archive.search(args.query, mode=args.mode, k=args.k, offset=args.offset, filters=_filters(args),
+                            sort=args.sort, group=args.group)
     if args.json:
         _print_json(result.to_json())
         return 0
-    if not result.hits:
-        print(f"No passage matches {args.query!r}. Try fewer or other words, or --mode semantic.")
-        return 0
-    print(f"{result.total} passages match {args.query!r} ({args.mode}); showing {args.offset + 1}-{args.offset + len(result.hits)}")
+    if result.suggestion:
+        print(f"did you mean: {result.suggestion}")
+    if result.date_filter:
+        offer = result.date_filter
+        print(f"only issues of {offer.label}? scripts/archive search {offer.rest!r} --from {offer.date_from} --to {offer.date_to}")
+    match, related = result.counts["match"], result.counts["related"]
+    print(f"{match} passages match {args.query!r} ({args.mode})" if match else f"No passage matches {args.query!r}"
+          + ("" if related or args.mode == "keyword" else ", and none is close to it in meaning")
+          + ("" if related or args.mode != "keyword" else "; try other or fewer words, or --mode hybrid"))
+    if related:
+        print(f"{related} passages related by meaning only")
+    if result.hits:
+        unit = "stories" if args.group == "story" else "passages"
+        print(f"showing {unit} {args.offset + 1}-{args.offset + len(result.hits)} of {result.results}, by {args.sort}")
     for rank, hit in enumerate(result.hits, start=args.offset + 1):
         _print_hit(rank, hit)
     return 0
@@ -322,6 +335,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=LIMITS.modes, default="hybrid")
     p.add_argument("--k", type=_k, default=10)
     p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--sort", choices=LIMITS.sorts, default="relevance", help="by relevance, or by issue date")
+    p.add_argument("--group", choices=LIMITS.groups, default="story",
+                   help="story: one result per story (default); passage: every passage")
     p.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY, YYYY-MM or YYYY-MM-DD")
     p.add_argument("--to", dest="date_to", metavar="DATE")
     p.add_argument("--country", action="append", help="repeatable")

@@ -1,7 +1,7 @@
 """`scripts/archive` run as a user runs it, against the index of the real corpus built for this session.
 
 Every call is a subprocess that loads the library (and, for semantic work, the model), so there are
-only eight of them.
+only ten of them.
 """
 
 from __future__ import annotations
@@ -75,6 +75,27 @@ def test_search_keyword_mode_with_country_and_dates(run):
     assert {hit["issue"]["id"] for hit in data["hits"]} == {I000, I001}
 
 
+def test_search_json_sorted_by_date_passage_by_passage(run):
+    done = run("search", "trafficking", "--sort", "oldest", "--group", "passage", "--k", "100", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert (data["sort"], data["group"]) == ("oldest", "passage")
+    assert data["counts"] == {"match": 12, "related": 0} and data["total"] == data["results"] == 12
+    dates = [hit["issue"]["date"] for hit in data["hits"]]
+    assert dates == sorted(dates) and dates[0] == "2020-07-10"
+    assert all(hit["match"] is True and "more_in_story" not in hit for hit in data["hits"])
+
+
+def test_search_text_says_what_matches_and_what_is_only_related(run):
+    done = run("search", "trafficing")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "did you mean: trafficking"
+    assert lines[1] == "No passage matches 'trafficing'"
+    assert lines[2].endswith("passages related by meaning only")
+    assert all("related by meaning only" in line for line in lines if "found by" in line)
+
+
 def test_similar_json(run):
     done = run("similar", RING_PASSAGE, "--json")
     assert done.returncode == 0, done.stderr
@@ -85,7 +106,7 @@ def test_similar_json(run):
         check_hit_shape(hit)
         assert hit["issue"]["id"] != I003
         assert hit["recurring"] is False
-        assert {"similarity", "shared_countries", "shared_figures", "shared_terms"} <= set(hit["why"])
+        assert {"similarity", "shared_countries", "shared_figures", "shared_names"} <= set(hit["why"])
 
 
 def test_issues_json(run):

@@ -344,7 +344,7 @@ def test_deep_brackets_never_reach_the_parser(archive, monkeypatch):
     """Whoosh's parser and the query-tree walkers recurse once per bracket level: past MAX_NESTING
     the query is searched as plain words instead, so no depth can exhaust the stack."""
     shallow = "(" * MAX_NESTING + "water AND schools" + ")" * MAX_NESTING
-    assert "And" in repr(query_language.parse_query(shallow))  # grouping and operators still read
+    assert "AllOf" in repr(query_language.parse_query(shallow))  # grouping and operators still read
 
     def no_parsing(*args, **kwargs):
         raise AssertionError("a deeply nested query was handed to the parser")

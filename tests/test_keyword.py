@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -315,3 +316,58 @@ def test_any_text_query_returns_a_list(keyword: KeywordIndex, query: str) -> Non
     assert {ordinal for ordinal, _ in hits} <= set(range(len(PASSAGES)))
     parse_query(query)
     query_terms(query)
+
+
+# --- what matches (index.search.matching) ----------------------------------------------------------
+
+
+def matching(keyword: KeywordIndex, query: str) -> list[int]:
+    return [int(o) for o in np.flatnonzero(keyword.matching(query))]
+
+
+def test_words_side_by_side_all_match_up_to_three(keyword: KeywordIndex) -> None:
+    assert matching(keyword, "border guards") == [0]  # 1 holds "border" only: ranked, not a match
+    assert ordinals(keyword, "border guards") == [0, 1]
+    assert matching(keyword, "water migrants border") == [1]
+    assert matching(keyword, "kits") == [5, 9]
+
+
+def test_a_longer_run_of_words_needs_sixty_percent_of_them(keyword: KeywordIndex) -> None:
+    # 4 words: 3 needed.  0 holds training, border, guards; 1 holds border (and water, migrants)
+    assert matching(keyword, "training border guards Osh") == [0]
+    assert matching(keyword, "training border guards Dushanbe") == [0]
+    assert matching(keyword, "training border Dushanbe parcels") == []
+    # 5 words: 3 needed (60%, rounded up): 1 holds four of them, 5 three (water, migrants, hygiene)
+    assert matching(keyword, "water migrants stranded border hygiene") == [1, 5]
+    assert matching(keyword, "water migrants stranded border parcels") == [1]
+
+
+def test_operators_are_constraints_in_matching(keyword: KeywordIndex) -> None:
+    assert matching(keyword, "water AND migrants") == [1, 5]
+    assert matching(keyword, "hotline OR grants") == [4, 6]
+    assert matching(keyword, "water -border") == [5]
+    assert matching(keyword, '"border guards"') == [0]
+    assert matching(keyword, "NOT water") == []
+    # NOT leaves out what its words side by side match: passages holding both hygiene and kits
+    assert matching(keyword, "migrants NOT (hygiene kits)") == [1]
+
+
+def test_a_word_split_by_the_analyzer_is_one_word(keyword: KeywordIndex) -> None:
+    # "COVID-19" is one of two words: both needed, and it counts as one of them
+    assert matching(keyword, "COVID-19 deaths") == [2]
+    assert matching(keyword, "COVID-19 water") == []
+
+
+def test_a_field_name_is_not_a_word_to_require(keyword: KeywordIndex) -> None:
+    assert matching(keyword, "title:hotline") == [4]
+
+
+def test_word_matches_row_per_word(keyword: KeywordIndex) -> None:
+    rows = keyword.word_matches("water border")
+    assert [list(np.flatnonzero(row)) for row in rows] == [[1, 5], [0, 1]]
+    assert keyword.word_matches("water AND border") is None
+
+
+def test_scores_rank_every_word_held(keyword: KeywordIndex) -> None:
+    scores = keyword.scores("border guards")
+    assert scores[0] > scores[1] > 0 and not scores[[2, 3, 4, 5, 6, 7, 8, 9]].any()

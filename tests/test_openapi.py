@@ -22,6 +22,12 @@ EXCHANGES = [
     ("/api/search?q=coronavirus&mode=semantic&exclude_year=2020&exclude_country=Kazakhstan", "/api/search", 200),
     (f"/api/search?q=training&issue={ISSUE_9}&exclude_issue=000_01b647a0f58beec8&year=2020", "/api/search", 200),
     ("/api/search?q=xyzzyqq&mode=keyword", "/api/search", 200),
+    ("/api/search?q=trafficing", "/api/search", 200),  # a suggestion, related passages only
+    ("/api/search?q=trafficking+in+2021&sort=newest", "/api/search", 200),  # a date offered as a filter
+    ("/api/search?q=trafficking&group=passage&sort=oldest&utm_source=feed&fbclid=abc", "/api/search", 200),
+    ("/api/search?q=trafficking&year=2021&exclude_country=Kazakhstan", "/api/search", 200),  # facets list both
+    ("/api/search?q=ring&sort=date", "/api/search", 400),
+    ("/api/search?q=ring&group=issue", "/api/search", 400),
     ("/api/search?q=", "/api/search", 400),
     ("/api/search?q=ring&k=abc", "/api/search", 400),
     ("/api/search?q=ring&from=2022&to=2021", "/api/search", 400),
@@ -142,7 +148,8 @@ def test_schemas_are_strict_enough_to_catch_a_wrong_shape(client, spec):
 def test_documented_parameters_are_the_ones_the_search_takes(client, spec):
     names = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     for name in names - {"q"}:
-        value = {"mode": "keyword", "k": "3", "offset": "0", "from": "2020", "to": "2022", "year": "2020",
+        value = {"mode": "keyword", "k": "3", "offset": "0", "sort": "newest", "group": "passage",
+                 "from": "2020", "to": "2022", "year": "2020",
                  "exclude_year": "2021", "country": "Tajikistan", "exclude_country": "Kazakhstan",
                  "issue": ISSUE_9, "exclude_issue": ISSUE_9, "language": "en", "exclude_language": "ru"}[name]
         assert client.get(f"/api/search?q=migrants&{name}={value}").status_code == 200, name

@@ -44,8 +44,9 @@ def test_search_ranks_the_tashkent_ring_story_first(client):
     assert hit_passage_ids(response)[0] == RING_PASSAGE
     page = text_of(response)
     assert "RING TRAINING IN TASHKENT" in page
-    assert "November 2021 (date inferred)" in page
-    assert "keyword #1" in page and "semantic #1" in page
+    assert "November 2021 (date not printed: worked out from its stories)" in page
+    assert "Matches your search, close in meaning too" in page
+    assert "#1" not in page  # ranks in each mode are the JSON's, not the reader's
 
 
 def test_search_hit_highlights_query_words_and_links_to_issue_and_passage(client):
@@ -78,13 +79,16 @@ def test_empty_query_says_so_and_suggests_examples(client):
     assert "The query is empty" in text_of(client.get("/?q="))
 
 
-def test_unmatched_query_suggests_other_words_and_semantic_mode(client):
+def test_unmatched_query_suggests_other_words_and_the_meaning(client):
     response = client.get("/?q=xyzzyqq&mode=keyword")
     assert response.status_code == 200
     page = text_of(response)
     assert "No passage matches “xyzzyqq”" in page
     assert "other or fewer words" in page
-    assert 'href="/?q=xyzzyqq&amp;mode=semantic"' in response.get_data(as_text=True)
+    assert 'href="/?q=xyzzyqq&amp;mode=hybrid"' in response.get_data(as_text=True)
+    hybrid = text_of(client.get("/?q=xyzzyqq"))  # nonsense: nothing close in meaning either
+    assert "No passage matches “xyzzyqq”" in hybrid and "No passage is close enough in meaning" in hybrid
+    assert hit_passage_ids(client.get("/?q=xyzzyqq")) == []
 
 
 def test_query_only_the_semantic_side_answers_still_gets_results(client):
@@ -92,8 +96,12 @@ def test_query_only_the_semantic_side_answers_still_gets_results(client):
     assert hit_passage_ids(client.get("/?q=coronavirus&mode=keyword")) == []
     response = client.get("/?q=coronavirus")
     assert hit_passage_ids(response)
-    assert "semantic #1" in text_of(response)
-    assert "keyword #" not in text_of(response)
+    page = text_of(response)
+    assert "No passage matches “coronavirus”" in page
+    assert "related by meaning only, marked below" in page
+    assert page.count("related by meaning close in meaning, but it does not contain all your words") == \
+        len(hit_passage_ids(response))
+    assert "Matches your search" not in page
 
 
 def test_script_in_query_is_escaped(client):
@@ -155,7 +163,7 @@ def test_facets_link_to_narrowed_and_excluding_searches(client):
     assert 'href="/?q=training&amp;exclude_year=2021"' in html
     assert 'href="/?q=training&amp;country=Tajikistan"' in html
     assert f'href="/?q=training&amp;issue={ISSUE_9}"' in html
-    assert "November 2020 (date inferred)" in text_of(client.get("/?q=training"))  # issue facet by name
+    assert "November 2020 (date not printed: worked out from its stories)" in text_of(client.get("/?q=training"))
 
 
 def test_active_filter_is_shown_with_a_link_removing_it(client):
@@ -406,3 +414,87 @@ def test_figures_api(client):
     assert [(p["value"], p["date"]) for p in data["series"][0]["points"]] == [(3186, "2020-07-10"), (7801, "2020-11")]
     dated = client.get("/api/figures?min=7,801&max=7 801").get_json()["figures"]
     assert [figure["value"] for figure in dated] == [7801]
+
+
+# --- results a reader can trust ---------------------------------------------------------------------
+
+
+TRACKING = "utm_source=newsletter&utm_medium=email&fbclid=IwAR0abc&gclid=Cj0K&mc_cid=12ab&mc_eid=34cd"
+
+
+@pytest.mark.parametrize("path", ["/?q=trafficking", "/search.csv?q=trafficking", "/issues", f"/issues/{ISSUE_9}",
+                                  f"/passages/{RING_PASSAGE}", "/figures", "/figures?q=registered",
+                                  "/api/search?q=trafficking", "/api/figures?q=registered", "/api/issues",
+                                  f"/api/issues/{ISSUE_9}", f"/api/passages/{RING_PASSAGE}",
+                                  f"/api/passages/{RING_PASSAGE}/similar", "/api/openapi.json"])
+def test_tracking_parameters_are_ignored_on_every_route(client, path):
+    plain = client.get(path)
+    tracked = client.get(path + ("&" if "?" in path else "?") + TRACKING)
+    assert plain.status_code == tracked.status_code == 200
+    if path.startswith("/api/"):
+        assert tracked.get_json() == plain.get_json()
+    assert client.get(path + ("&" if "?" in path else "?") + "utm=1&colour=red").status_code == 400
+
+
+def test_links_leave_tracking_parameters_behind(client):
+    html = client.get("/?q=trafficking&utm_source=newsletter&fbclid=IwAR0abc").get_data(as_text=True)
+    assert "utm_source" not in html and "fbclid" not in html
+    assert 'href="/?q=trafficking&amp;sort=newest"' in html
+
+
+def test_the_form_address_drops_empty_fields(client):
+    response = client.get("/?q=trafficking&mode=hybrid&from=&to=&k=&utm_source=x")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/?q=trafficking&mode=hybrid"
+    assert client.get("/?q=&from=").headers["Location"] == "/?q="  # an empty query still says it is empty
+    assert client.get("/?q=ring&mode=hybrid").status_code == 200
+
+
+def test_the_page_has_a_heading_a_skip_link_and_plain_words(client):
+    html = client.get("/?q=trafficking").get_data(as_text=True)
+    assert "<h1>Results for “trafficking”</h1>" in html
+    assert '<a class="skip-link" href="#main">' in html and '<main id="main"' in html
+    assert "12 passages match “trafficking”" in text_of(client.get("/?q=trafficking"))
+    assert "<h1>Search the newsletter archive</h1>" in client.get("/").get_data(as_text=True)
+    assert "date inferred" not in text_of(client.get("/?q=trafficking"))
+
+
+def test_did_you_mean_is_a_link_and_related_passages_are_marked(client):
+    response = client.get("/?q=trafficing")
+    html, page = response.get_data(as_text=True), text_of(response)
+    assert 'Did you mean <a href="/?q=trafficking">trafficking</a>?' in html
+    assert "No passage matches “trafficing”." in page
+    assert "2 passages are related by meaning only, marked below" in page
+    assert html.count('class="hit related"') == len(hit_passage_ids(response)) == 2
+
+
+def test_a_year_in_the_query_is_one_click_away(client):
+    html = client.get("/?q=trafficking+in+2021").get_data(as_text=True)
+    assert 'href="/?q=trafficking&amp;from=2021&amp;to=2021">Search “trafficking” in 2021</a>' in html
+    taken = client.get("/?q=trafficking&from=2021&to=2021")
+    assert hit_passage_ids(taken) and all(i.startswith("003_831dd773c1231ba4") for i in hit_passage_ids(taken))
+
+
+def test_sort_and_grouping_links(client):
+    html = client.get("/?q=migrants").get_data(as_text=True)
+    assert 'href="/?q=migrants&amp;sort=newest">newest first</a>' in html
+    assert 'href="/?q=migrants&amp;group=passage">every passage</a>' in html
+    newest = hit_passage_ids(client.get("/?q=migrants&sort=newest&k=100"))
+    assert newest[0].startswith("004_b65f6fdd4f2a120b")  # August 2022, the newest issue
+    assert hit_passage_ids(client.get("/?q=migrants&sort=oldest"))[0].startswith("002_44f630649352dfb2")  # July 2020
+
+
+def test_one_result_per_story_links_to_the_rest_of_the_story(client):
+    html = client.get("/?q=trafficking").get_data(as_text=True)
+    assert f'href="/issues/{ISSUE_9}#{ISSUE_9}-s4">2 more passages from this story</a>' in html
+    grouped = hit_passage_ids(client.get("/?q=trafficking&k=100"))
+    every = hit_passage_ids(client.get("/?q=trafficking&k=100&group=passage"))
+    assert len(grouped) == len({i.rsplit("-", 1)[0] for i in every}) < len(every) == 12
+
+
+def test_facet_values_are_toggles_and_stay_when_chosen(client):
+    html = client.get("/?q=migrants&year=2020").get_data(as_text=True)
+    assert 'href="/?q=migrants" role="checkbox" aria-checked="true"' in html  # choosing it again removes it
+    assert 'href="/?q=migrants&amp;year=2020&amp;year=2021" role="checkbox" aria-checked="false"' in html
+    left_out = client.get("/?q=migrants&exclude_year=2021").get_data(as_text=True)
+    assert 'href="/?q=migrants" aria-label="include 2021 again"' in left_out

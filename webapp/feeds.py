@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -49,16 +50,17 @@ def search_feed():
     issues = newest_issues(view.issue for view in archive.issues())
     window = tuple(issue.id for issue in issues[:FEED_ISSUES]
                    if not wanted.filters.issue_ids or issue.id in wanted.filters.issue_ids)
-    result = archive.search(wanted.query, mode=mode, k=LIMITS.max_k,
+    result = archive.search(wanted.query, mode=mode, k=LIMITS.max_k, group="passage",
                             filters=replace(wanted.filters, issue_ids=window or wanted.filters.issue_ids))
     feed = new_feed(f"“{result.query}” in the newsletter archive",
                     f"Each newsletter issue with passages that match “{result.query}” ({mode} search) is an entry, "
                     f"newest first; the newest {FEED_ISSUES} issues are looked at.",
                     absolute_url("pages.search", **page_args(request.args, mode=mode)))
-    for issue in (issue for issue in issues if issue.id in result.facets["issue"]):
-        count = result.facets["issue"][issue.id]
+    matching = Counter(hit.issue.id for hit in result.hits if hit.match)  # not what is only related by meaning
+    for issue in (issue for issue in issues if matching[issue.id]):
+        count = matching[issue.id]
         link = absolute_url("pages.search", **page_args(request.args, mode=mode, issue=issue.id))
-        hits = [hit for hit in result.hits if hit.issue.id == issue.id][:PASSAGES_PER_ENTRY]
+        hits = [hit for hit in result.hits if hit.issue.id == issue.id and hit.match][:PASSAGES_PER_ENTRY]
         add_entry(feed, issue, f"{issue_name(issue)}: {count} passage{'s match' if count != 1 else ' matches'} "
                                f"“{result.query}”",
                   link, render_template("feed_search_entry.html", hits=hits, count=count, more=link,

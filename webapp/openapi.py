@@ -11,7 +11,7 @@ import copy
 from index.facade import LIMITS
 
 from .citations import DEFAULT_FORMAT, FORMATS
-from .params import DEFAULT_K, DEFAULT_MODE
+from .params import DEFAULT_GROUP, DEFAULT_K, DEFAULT_MODE, DEFAULT_SORT
 
 
 def record(description: str, **properties) -> dict:
@@ -30,7 +30,7 @@ def nullable(kind: str, **extra) -> dict:
 
 STRING = {"type": "string"}
 STRINGS = {"type": "array", "items": STRING}
-COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1}}
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}
 ISO_DATE = r"^\d{4}-\d{2}(-\d{2})?$"
 
 ISSUE_SUMMARY = {
@@ -114,6 +114,15 @@ FIGURE = {
     "start": {"type": "integer", "minimum": 0, "description": "offset of as_printed in the passage text"},
     "end": {"type": "integer", "minimum": 0},
 }
+SEARCH_HIT = record(
+    "one result: a passage that matches the query, or one related to it by meaning only", **HIT,
+    match={"type": "boolean", "description": "true: the passage matches the query (its quoted phrases, AND, OR, "
+           "NOT and -word, and of words side by side all of them up to three, 60% of a longer run, rounded up); "
+           "false: related by meaning only"},
+    more_in_story={"type": "integer", "minimum": 0, "description": "only when grouped by story: how many more "
+                   "passages of this story the search shows (this one speaks for it: its best, a matching one first)"})
+SEARCH_HIT["required"].remove("more_in_story")
+ISO_DATE_OR_YEAR = r"^\d{4}(-\d{2})?$"
 SERIES_POINT = {
     "value": {"type": "number"},
     "as_printed": STRING,
@@ -130,15 +139,39 @@ SCHEMAS = {
     "Section": record("one story of an issue", **SECTION),
     "Passage": record("a searchable piece of a section", **PASSAGE),
     "Hit": record("one ranked passage", **HIT),
+    "SearchHit": SEARCH_HIT,
     "SearchResult": record(
-        "one page of ranked hits; total and facets count the whole result set",
-        query=STRING, mode={"enum": list(LIMITS.modes)}, total={"type": "integer", "minimum": 0},
-        offset={"type": "integer", "minimum": 0}, hits={"type": "array", "items": ref("Hit")},
-        facets=record("passages of the whole result set by year, country, newsletter issue id and language",
-                      year=COUNTS, country=COUNTS, issue=COUNTS, language=COUNTS)),
+        "one page of results, and what the whole result set holds.  A search shows the passages that "
+        "match the query and, outside keyword mode and for a query without operators (quotes, AND, OR, "
+        "NOT, -word), those related to it by meaning only: a passage whose similarity to the query is at "
+        f"least {LIMITS.related_min_similarity} and at least {LIMITS.related_min_margin} above the query's median "
+        "similarity to the archive's passages. Both kinds are ranked together, each hit marked",
+        query=STRING, mode={"enum": list(LIMITS.modes)}, sort={"enum": list(LIMITS.sorts)},
+        group={"enum": list(LIMITS.groups)},
+        total={"type": "integer", "minimum": 0, "description": "passages shown in all: counts.match + counts.related"},
+        counts=record("the passages shown, by kind",
+                      match={"type": "integer", "minimum": 0, "description": "passages that match the query; "
+                             "the same number in every mode, keyword mode's total"},
+                      related={"type": "integer", "minimum": 0,
+                               "description": "passages related by meaning only (0 in keyword mode)"}),
+        results={"type": "integer", "minimum": 0,
+                 "description": "what offset and k page through: stories when group is story, else passages"},
+        offset={"type": "integer", "minimum": 0}, hits={"type": "array", "items": ref("SearchHit")},
+        facets=record("the passages shown by year, country, newsletter issue id and language; each value counted as if "
+                      "chosen: with the other facets' filters and the dates, not its own facet's (a value "
+                      "chosen or left out is listed, with 0 when nothing else is left)",
+                      year=COUNTS, country=COUNTS, issue=COUNTS, language=COUNTS),
+        suggestion=nullable("string", description="the query with each word the archive does not hold spelt as "
+                                                  "the archive's nearest word (did you mean); null when none"),
+        date_filter={"oneOf": [{"type": "null"}, record(
+            "a year or month the query names, offered as a filter (not applied): search `query` with "
+            "from and to", label=STRING, **{"from": {"type": "string", "pattern": ISO_DATE_OR_YEAR},
+                                          "to": {"type": "string", "pattern": ISO_DATE_OR_YEAR}},
+            query={"type": "string", "description": "the query without the date"})]}),
     "Related": record("a passage from another issue and why it is related", **HIT, why=record(
         "reasons for a reader to judge", similarity={"type": "number"}, shared_countries=STRINGS,
-        shared_figures=STRINGS, shared_terms=STRINGS)),
+        shared_figures=STRINGS, shared_names={**STRINGS, "description": "names of places, programmes and "
+                                              "organisations, and phrases (points of entry), both print"})),
     "SimilarResult": record("related passages from other issues, most similar first",
                             passage_id=STRING, hits={"type": "array", "items": ref("Related")}),
     "PassageDetail": record("a passage with its issue", **PASSAGE, issue=ref("Issue")),
@@ -192,6 +225,10 @@ SEARCH_PARAMETERS = [
     K,
     query_parameter("offset", {"type": "integer", "minimum": 0, "maximum": LIMITS.max_offset, "default": 0},
                     "results to skip, for paging"),
+    query_parameter("sort", {"enum": list(LIMITS.sorts), "default": DEFAULT_SORT},
+                    "relevance (best first), newest or oldest (by issue date; undated issues last)"),
+    query_parameter("group", {"enum": list(LIMITS.groups), "default": DEFAULT_GROUP},
+                    "story: one result per story, its best passage, with more_in_story; passage: every passage"),
     query_parameter("from", {"type": "string", "pattern": FILTER_DATE},
                     "earliest issue date, YYYY, YYYY-MM or YYYY-MM-DD (inclusive)"),
     query_parameter("to", {"type": "string", "pattern": FILTER_DATE},
@@ -309,8 +346,9 @@ def openapi_document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Newsletter archive", "version": "1.0.0",
                  "description": "Search the IOM Central Asia Regional Response Report archive. Every route takes "
-                                "only the parameters listed; any other is refused with 400. Errors are "
-                                "`{\"error\": \"...\"}`."},
+                                "only the parameters listed; any other is refused with 400, except tracking "
+                                "parameters (utm_*, fbclid, gclid, mc_cid, mc_eid), which are ignored. Errors "
+                                "are `{\"error\": \"...\"}`."},
         "paths": PATHS,
         "components": {"schemas": SCHEMAS, "responses": RESPONSES},
     })

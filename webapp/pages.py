@@ -7,7 +7,7 @@ import io
 import mimetypes
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request, send_file, url_for
+from flask import Blueprint, Response, redirect, render_template, request, send_file, url_for
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
@@ -18,6 +18,7 @@ from .params import (
     REPEATABLE,
     SearchRequest,
     current_archive,
+    is_tracking,
     parse_search,
     reject_unknown,
     single,
@@ -29,6 +30,7 @@ EXAMPLE_QUERIES = ("RING training", "hotline", "7801", "remittances", "trafficki
                    "how do migrants send money home")
 RELATED_STORIES = 5
 FILTER_PARAMS = ("from", "to", *REPEATABLE)
+INFERRED = {False: " (date inferred)", True: " (date not printed: worked out from its stories)"}
 ORIGINS = {"printed": "printed in the newsletter", "inferred": "inferred from its stories",
            "catalog": "set in the catalog", "unknown": "not printed, not in the catalog"}
 FILE_KINDS = {".txt": "plain text", ".md": "Markdown", ".pdf": "PDF", ".html": "web page", ".htm": "web page",
@@ -43,11 +45,12 @@ CSV_COLUMNS = ("rank", "passage_id", "score", "section", "issue_id", "issue_numb
 
 
 @bp.app_template_filter("issue_date")
-def issue_date(issue, mark_inferred: bool = True) -> str:
-    """"24 December 2020", or "November 2020 (date inferred)" for a date worked out from the stories."""
+def issue_date(issue, mark_inferred: bool = True, plain: bool = False) -> str:
+    """"24 December 2020", or "November 2020 (date inferred)" for a date worked out from the stories
+    (`plain`: said in words a reader without the jargon follows)."""
     if issue.date is None:
         return "date unknown"
-    return issue.date.display() + (" (date inferred)" if issue.date_inferred and mark_inferred else "")
+    return issue.date.display() + (INFERRED[plain] if issue.date_inferred and mark_inferred else "")
 
 
 @bp.app_template_filter("origin")
@@ -57,18 +60,18 @@ def origin(provenance: str) -> str:
 
 
 @bp.app_template_filter("issue_name")
-def issue_name(issue) -> str:
+def issue_name(issue, plain: bool = False) -> str:
     """"Issue 9, 24 December 2020"; the number is left out when it is unknown, never guessed."""
     number = f"Issue {issue.number}, " if issue.number is not None else ""
-    return number + issue_date(issue)
+    return number + issue_date(issue, plain=plain)
 
 
 @bp.app_template_global()
 def search_url(add: tuple[str, str] | None = None, remove: tuple[str, str] | None = None,
                endpoint: str = "pages.search", **replace) -> str:
     """This search's URL with a parameter value added or removed, or parameters replaced.
-    Any change but paging starts again at the first result."""
-    args = MultiDict(request.args)
+    Any change but paging starts again at the first result.  Tracking parameters are left behind."""
+    args = MultiDict([(name, value) for name, value in request.args.items(multi=True) if not is_tracking(name)])
     if add or remove or replace.keys() - {"offset"}:
         args.pop("offset", None)
     if add:
@@ -97,12 +100,37 @@ def found_by_text(found_by: dict[str, int]) -> str:
     return ", ".join(f"{mode} #{rank}" for mode, rank in found_by.items())
 
 
+@bp.app_template_global()
+def why_shown(hit, mode: str) -> str:
+    """Why a search shows a hit, in words: it matches the search, or it is only close in meaning."""
+    if not hit.match:
+        return "close in meaning, but it does not contain all your words"
+    said = ["Matches your search"]
+    if "figure" in hit.found_by:
+        said.append("holds a figure on it")
+    if mode == "hybrid" and "semantic" in hit.found_by:
+        said.append("close in meaning too")
+    return ", ".join(said)
+
+
+@bp.app_template_global()
+def date_filter_url(offer) -> str:
+    """The search for the query without the date it names, kept to that date: one click."""
+    return search_url(q=offer.rest, **{"from": offer.date_from, "to": offer.date_to})
+
+
 # --- pages -------------------------------------------------------------------------------------------
 
 
 @bp.get("/")
 def search():
-    """The search page.  No query shows examples; a bad parameter shows the form with the reason (400)."""
+    """The search page.  No query shows examples; a bad parameter shows the form with the reason (400).
+    The form sends every field: an address with empty ones is redirected to the same search without
+    them (and without tracking parameters), so the address shared is the short one."""
+    if any(not value.strip() and name != "q" for name, value in request.args.items(multi=True)):
+        kept = [(name, value) for name, value in request.args.items(multi=True)
+                if (value.strip() or name == "q") and not is_tracking(name)]
+        return redirect(url_for("pages.search") + (f"?{urlencode(kept)}" if kept else ""))
     try:
         wanted = parse_search(request.args)
         result = wanted.run(current_archive()) if wanted.query.strip() else None
@@ -114,7 +142,7 @@ def search():
 def render_search(wanted: SearchRequest | None, result: SearchResult | None, error: str | None = None) -> str:
     views = current_archive().issues()
     countries = sorted({country for view in views for section in view.sections for country in section.countries})
-    return render_template("search.html", wanted=wanted, result=result, error=error, args=request.args,
+    return render_template("search.html", wanted=wanted, result=result, error=error, args=request.args, limits=LIMITS,
                            issues={view.issue.id: view.issue for view in views}, countries=countries,
                            modes=LIMITS.modes, examples=EXAMPLE_QUERIES, active_filters=active_filters(request.args),
                            snippet=current_archive().marked_snippet, export_k=LIMITS.max_k)
@@ -191,6 +219,6 @@ def reasons(related: Related) -> list[str]:
         said.append("both about " + ", ".join(related.shared_countries))
     if related.shared_figures:
         said.append("same figures: " + ", ".join(related.shared_figures))
-    if related.shared_terms:
-        said.append("shared words: " + ", ".join(related.shared_terms))
+    if related.shared_names:
+        said.append("both name " + ", ".join(related.shared_names))
     return said

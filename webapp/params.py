@@ -26,6 +26,8 @@ from index.facade import (
 
 DEFAULT_K = 10
 DEFAULT_MODE = "hybrid"
+DEFAULT_SORT = "relevance"
+DEFAULT_GROUP = "story"
 MAX_PARAMETERS = 200  # values in one query string, repeats included (a form sends one per chosen issue)
 
 # Each filter parameter and the Filters field it fills; all of them may be repeated.
@@ -39,7 +41,9 @@ REPEATABLE = {
     "language": "languages",
     "exclude_language": "exclude_languages",
 }
-SEARCH_PARAMS = frozenset({"q", "mode", "k", "offset", "from", "to", *REPEATABLE})
+SEARCH_PARAMS = frozenset({"q", "mode", "k", "offset", "sort", "group", "from", "to", *REPEATABLE})
+# What a link shared on social media or sent in a newsletter picks up on the way: ignored on every route.
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
 SIMILAR_PARAMS = frozenset({"k"})
 FIGURE_PARAMS = frozenset({"q", "min", "max", "from", "to", "kind", "sort", "k", "offset"})
 
@@ -53,19 +57,28 @@ class SearchRequest:
     k: int
     offset: int
     filters: Filters
+    sort: str = DEFAULT_SORT
+    group: str = DEFAULT_GROUP
 
     def run(self, archive: Archive) -> SearchResult:
-        return archive.search(self.query, mode=self.mode, k=self.k, offset=self.offset, filters=self.filters)
+        return archive.search(self.query, mode=self.mode, k=self.k, offset=self.offset, filters=self.filters,
+                              sort=self.sort, group=self.group)
+
+
+def is_tracking(name: str) -> bool:
+    """A tracking parameter (utm_*, fbclid, gclid, mc_cid, mc_eid): not ours, ignored."""
+    return name.startswith("utm_") or name in TRACKING_PARAMS
 
 
 def reject_unknown(args: MultiDict, allowed: Collection[str]) -> None:
-    """BadRequest naming the first parameter that the route does not take: a typo must not be ignored.
-    Also BadRequest for more than MAX_PARAMETERS values in all: each page link repeats them all."""
+    """BadRequest naming the first parameter that the route does not take: a typo must not be ignored
+    (tracking parameters are not typos: they are ignored).  Also BadRequest for more than
+    MAX_PARAMETERS values in all: each page link repeats them all."""
     count = sum(len(values) for values in args.listvalues())
     if count > MAX_PARAMETERS:
         raise BadRequest(f"{count} parameter values given; the limit is {MAX_PARAMETERS}")
     for name in args:
-        if name not in allowed:
+        if name not in allowed and not is_tracking(name):
             known = ", ".join(sorted(allowed)) or "none"
             raise BadRequest(f"unknown parameter {name[:40]!r}; this address takes: {known}")
 
@@ -93,6 +106,8 @@ def parse_search(args: MultiDict) -> SearchRequest:
         k=whole_number(single(args, "k", str(DEFAULT_K)), "k"),
         offset=whole_number(single(args, "offset", "0"), "offset"),
         filters=parse_filters(args),
+        sort=single(args, "sort").strip() or DEFAULT_SORT,
+        group=single(args, "group").strip() or DEFAULT_GROUP,
     )
 
 

@@ -27,7 +27,9 @@ from index.facade import Archive
 from index.ingest.passages import size_passages
 from index.ingest.stories import Paragraph
 from index.records import Corpus, Issue, Passage, Section
-from index.search.fusion import Fusion
+from index.search.fusion import Fused, Fusion
+from index.search.matching import Candidates
+from index.search.ordering import relevance_order
 from index.store.build import BuildReport, write_generation
 from index.store.generations import SCHEMA_VERSION, Store
 from index.text.languages import language_of
@@ -161,18 +163,27 @@ def _document_run(passages: tuple[Passage, ...], ranked: Iterable[tuple[int, flo
     return best_passage_per_document((passages[ordinal].section_id, score) for ordinal, score in ranked)
 
 
+def _shown(fused: list[Fused], candidates: Candidates) -> list[tuple[int, float]]:
+    """What a search shows (index.search.matching: the passages that match and those related by
+    meaning, in the order of `fused`), scored by place so that the run keeps that order."""
+    shown = relevance_order([f.ordinal for f in fused], candidates.shown, candidates.fallback).tolist()
+    return [(ordinal, float(len(shown) - place)) for place, ordinal in enumerate(shown)]
+
+
 def _beir_runs(archive: Archive, collection: Collection, fusions: Mapping[str, Fusion]) -> dict[str, dict]:
-    """Runs of keyword, semantic, each fusion and FTS5, from one pass of side rankings per query."""
+    """Runs of keyword, semantic, each fusion and FTS5, from one pass of side rankings per query; each
+    run holds what a search in that mode shows."""
     passages = archive.passages
     baseline = Fts5Baseline(passages)
     runs: dict[str, dict[str, dict[str, float]]] = {name: {} for name in ["keyword", "semantic", *fusions, "fts5"]}
     for qid, text in collection.queries.items():
         sides = archive.side_rankings(text, "hybrid", BEIR_PASSAGE_DEPTH)
+        found = {"keyword": archive.candidates(text, "keyword"), "semantic": archive.candidates(text, "semantic")}
         for mode, ranking in sides.items():
-            runs[mode][qid] = _document_run(passages, ranking)
+            runs[mode][qid] = _document_run(passages, _shown(archive.fusion.fuse({mode: ranking}), found[mode]))
         for name, fusion in fusions.items():
             candidates = {mode: ranking[:fusion.depth] for mode, ranking in sides.items()}
-            runs[name][qid] = _document_run(passages, ((f.ordinal, f.score) for f in fusion.fuse(candidates)))
+            runs[name][qid] = _document_run(passages, _shown(fusion.fuse(candidates), found["semantic"]))
         fts5 = baseline.search(text, BEIR_PASSAGE_DEPTH)
         runs["fts5"][qid] = _document_run(passages, ((o, 1.0 / rank) for rank, o in enumerate(fts5, start=1)))
     return runs

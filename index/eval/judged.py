@@ -330,13 +330,14 @@ def _format_line(cells: Sequence[str], widths: Sequence[int]) -> str:
 
 
 def evaluate_archive(archive: Archive, queries_path: Path, k: int = 10) -> Report:
-    """The judged queries of `queries_path` scored for each mode of `archive` and for the plain FTS5
-    baseline over the same passages."""
+    """The judged queries of `queries_path` scored for each mode of `archive` (its passages, not grouped
+    by story: the targets are passages) and for the plain FTS5 baseline over the same passages."""
     passages = archive.passages
     baseline = Fts5Baseline(passages)
 
     def ranker(mode: str) -> Ranker:
-        return lambda query, depth: [(h.passage.id, h.passage.text) for h in archive.search(query, mode=mode, k=depth).hits]
+        return lambda query, depth: [(h.passage.id, h.passage.text)
+                                     for h in archive.search(query, mode=mode, k=depth, group="passage").hits]
 
     def fts5(query: str, depth: int) -> list[tuple[str, str]]:
         return [(passages[o].id, passages[o].text) for o in baseline.search(query, depth)]

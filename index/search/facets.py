@@ -1,28 +1,38 @@
-"""Facets: how many of a result's passages fall in each year, country, newsletter issue and language."""
+"""Facets: how many of the passages a search shows fall in each year, country, newsletter issue and language.
+
+Values of one facet are OR'ed (any of the chosen years), so each value is counted as if it were
+chosen: with the filters of the other facets and the dates, not with its own facet's choices or
+exclusions.  After choosing 2021 the other years stay, each with what choosing it too would add.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
-from index.records import Issue, Passage
+import numpy as np
+
+from index.records import Filters
+from index.search.filters import FilterMasks
+
+# Each facet and the Filters fields it chooses and excludes with.
+FACET_FIELDS = {
+    "year": ("years", "exclude_years"),
+    "country": ("countries", "exclude_countries"),
+    "issue": ("issue_ids", "exclude_issue_ids"),
+    "language": ("languages", "exclude_languages"),
+}
 
 
-def count_facets(ordinals: Iterable[int], passages: Sequence[Passage],
-                 issues: Mapping[str, Issue]) -> dict[str, dict[str, int]]:
-    """Counts by year, country, newsletter issue id and language of the passages `ordinals` names:
-    years in order, the others most frequent first."""
-    years: Counter = Counter()
-    languages: Counter = Counter()
-    countries: Counter = Counter()
-    issue_ids: Counter = Counter()
-    for ordinal in ordinals:
-        passage = passages[ordinal]
-        issue = issues[passage.issue_id]
-        if issue.date:
-            years[str(issue.date.year)] += 1
-        countries.update(passage.countries)
-        issue_ids[issue.id] += 1
-        languages[passage.language] += 1
-    return {"year": dict(sorted(years.items())), "country": dict(countries.most_common()),
-            "issue": dict(issue_ids.most_common()), "language": dict(languages.most_common())}
+def facet_counts(masks: FilterMasks, shown: np.ndarray, filters: Filters) -> dict[str, dict[str, int]]:
+    """For each facet, the count of each value among the `shown` passages (a bool per passage) that
+    pass every other facet's filters: years in order, the others most frequent first.  A value chosen
+    or excluded is listed even when its count is 0."""
+    counts = {}
+    for name, fields in FACET_FIELDS.items():
+        mask = masks.mask(replace(filters, **{field: () for field in fields}))
+        found = masks.count_by(name, shown if mask is None else shown & mask)
+        for value in (*getattr(filters, fields[0]), *getattr(filters, fields[1])):
+            found.setdefault(str(value), 0)
+        counts[name] = dict(sorted(found.items())) if name == "year" else \
+            dict(sorted(found.items(), key=lambda item: -item[1]))
+    return counts

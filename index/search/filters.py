@@ -17,6 +17,7 @@ import numpy as np
 from index.errors import BadRequest
 from index.records import COUNTRIES, Filters, Issue, Passage
 from index.text.languages import LANGUAGES
+from index.search.ordering import GROUPS, SORTS
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
@@ -39,11 +40,13 @@ def validate_offset(offset: int) -> None:
         raise BadRequest(f"offset must be between 0 and {MAX_OFFSET}, not {offset}")
 
 
-def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters) -> tuple[str, Filters]:
+def validate_search(query: str, mode: str, k: int, offset: int, filters: Filters, sort: str = "relevance",
+                    group: str = "story") -> tuple[str, Filters]:
     """The query, stripped, and the filters with whole ISO days as bounds, if every parameter is in
     range; BadRequest saying which is not."""
-    if mode not in MODES:
-        raise BadRequest(f"mode must be one of {', '.join(MODES)}, not {mode[:40]!r}")
+    for name, value, choices in (("mode", mode, MODES), ("sort", sort, SORTS), ("group", group, GROUPS)):
+        if value not in choices:
+            raise BadRequest(f"{name} must be one of {', '.join(choices)}, not {value[:40]!r}")
     validate_k(k)
     validate_offset(offset)
     query = query.strip()
@@ -100,6 +103,9 @@ class FilterMasks:
 
     def __init__(self, passages: Sequence[Passage], issues: Mapping[str, Issue]):
         self._issue_ids = np.array([p.issue_id for p in passages], dtype=object)
+        self._issue_names = list(issues)
+        position = {issue_id: n for n, issue_id in enumerate(self._issue_names)}
+        self._issue_index = np.array([position[p.issue_id] for p in passages], dtype=np.int64)
         spans = [(issues[p.issue_id].date.first_day, issues[p.issue_id].date.last_day) if issues[p.issue_id].date
                  else ("", "") for p in passages]
         self._first = np.array([first for first, _ in spans], dtype=object)
@@ -120,6 +126,22 @@ class FilterMasks:
         if readable.all():
             return allowed
         return readable if allowed is None else allowed & readable
+
+    def count_by(self, facet: str, selected: np.ndarray) -> dict[str, int]:
+        """How many `selected` passages (a bool per passage) fall in each year, country, newsletter
+        issue or language (`facet`), values with none left out."""
+        if facet == "year":
+            years, counts = np.unique(self._years[selected & (self._years > 0)], return_counts=True)
+            return {str(year): int(n) for year, n in zip(years, counts)}
+        if facet == "country":
+            held = self._countries[selected]
+            counts = {country: int(np.count_nonzero(held & (1 << n))) for n, country in enumerate(COUNTRIES)}
+            return {country: n for country, n in counts.items() if n}
+        if facet == "language":
+            languages, counts = np.unique(self._languages[selected], return_counts=True)
+            return {str(language): int(n) for language, n in zip(languages, counts)}
+        counts = np.bincount(self._issue_index[selected], minlength=len(self._issue_names))
+        return {self._issue_names[n]: int(counts[n]) for n in np.flatnonzero(counts)}
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:
         """True for the passages of other newsletter issues that are not boilerplate (contacts,

@@ -2,7 +2,7 @@
 
 This module (with index.search.schema, index.search.query and index.search.numpy_scorer) is all
 that knows Whoosh's index; the rest of the library sees `build_keyword_index` and `KeywordIndex`
-(search, excluded, document_share, doc_count, close) and hands over passage ordinals.
+(search, matching, excluded, document_share, doc_count, close) and hands over passage ordinals.
 
 Passages are added in order by one writer and merged into one segment, so a passage's Whoosh docnum
 is its ordinal in the passage list.  Search hands back ordinals, and a filter is handed to Whoosh as
@@ -25,7 +25,7 @@ from index.errors import IndexUnavailable
 from index.records import Passage
 from index.search import bm25
 from index.search.numpy_scorer import NumpyScorer
-from index.search.query import excluded_parts, parse_query
+from index.search.query import AnyOf, Words, excluded_parts, parse_query, uses_operators
 from index.search.schema import FIELD, SCHEMA, indexed_body
 
 # Writer settings for a 2-core machine.  One process, because Whoosh's multiprocess writer does not
@@ -126,6 +126,34 @@ class KeywordIndex:
             results = self._searcher.search(q, limit=limit, filter=docnums)
             return [(hit.docnum, hit.score) for hit in results]
 
+    def scores(self, query: str) -> np.ndarray:
+        """Every passage's score for the query as `search` ranks (0.0 where it holds none of the words)."""
+        q = parse_query(query)
+        if q is whoosh_query.NullQuery:
+            return np.zeros(self.doc_count)
+        with self._lock:
+            return self._fast.scores(q)
+
+    def matching(self, query: str) -> np.ndarray:
+        """Whether each passage matches the query (index.search.matching), as a bool per ordinal."""
+        q = parse_query(query)
+        if q is whoosh_query.NullQuery:
+            return np.zeros(self.doc_count, dtype=bool)
+        with self._lock:
+            matched = self._fast.matches(q)
+        if matched is None:  # the numpy scorer reads every query the parser makes; this is a bug
+            raise RuntimeError(f"the keyword index cannot evaluate {q!r}")
+        return matched
+
+    def word_matches(self, query: str) -> np.ndarray | None:
+        """For each word of a query without operators (a row each), whether each passage holds it; None
+        for a query with operators or without words.  What a match rule counts (index.eval.calibrate)."""
+        q = parse_query(query)
+        if q is whoosh_query.NullQuery or uses_operators(query):
+            return None
+        with self._lock:
+            return np.array([self._fast.matches(part) for part in (q.subqueries if isinstance(q, Words) else [q])])
+
     def excluded(self, query: str) -> np.ndarray:
         """Ordinals of the passages that the query's NOT parts rule out, so that the semantic side of
         a hybrid search can leave them out too."""
@@ -133,10 +161,10 @@ class KeywordIndex:
         if not parts:
             return np.zeros(0, dtype=np.int64)
         with self._lock:
-            matched = self._fast.matches(whoosh_query.Or(parts))
+            matched = self._fast.matches(AnyOf(parts))
             if matched is not None:
                 return np.flatnonzero(matched)
-            return np.array(sorted(self._searcher.docs_for_query(whoosh_query.Or(parts))), dtype=np.int64)
+            return np.array(sorted(self._searcher.docs_for_query(AnyOf(parts))), dtype=np.int64)
 
     def document_share(self, term: str) -> float:
         """The share of passages whose text holds the analysed `term` (0.0 to 1.0)."""

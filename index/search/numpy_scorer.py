@@ -8,7 +8,9 @@ frequencies, read from Whoosh once and kept in a bounded cache; field lengths on
 by BM25F with the searcher's own IDF, average field lengths, byte-coded field lengths, K1, B and
 boosts; Or sums the scores of what matches any part, And of what matches every part (as Whoosh's
 union and intersection matchers do); Excluding (index.search.query's NOT) removes what its second part
-matches.  Any other node (a phrase, say) is scored by Whoosh's own matcher, over its matches only.
+matches.  `search` ranks: Words (words side by side) count as Or, so a passage holding one of them is
+scored.  `matches` says what matches (index.search.matching): Words need `minmatch` of their parts,
+and so do the parts a NOT excludes, in both.  Any other node (a phrase, say) is scored by Whoosh's own matcher, over its matches only.
 Ties go to the lower docnum, as in Whoosh.  The scores equal those Whoosh gives every matching
 passage; Whoosh's top-N collection with a limit can miss passages whose score ties or nears the
 cut (seen at 25,000 passages), this cannot.  `search` returns None for a query it does not handle.
@@ -25,9 +27,11 @@ from whoosh import query as whoosh_query
 from whoosh.searching import Searcher
 
 from index.search import bm25
-from index.search.query import Excluding
+from index.search.query import AllOf, AnyOf, Excluding, Words
 
 MAX_CACHED_POSTINGS = 8_000_000  # entries (docnum + frequency, 12 bytes each): about 100 MB at most
+ANY_OF = (whoosh_query.Or, AnyOf, Words)
+ALL_OF = (whoosh_query.And, AllOf)
 
 
 class NumpyScorer:
@@ -43,7 +47,7 @@ class NumpyScorer:
         self._lock = threading.Lock()
 
     def search(self, q: whoosh_query.Query, limit: int, allowed: Collection[int] | None) -> list[tuple[int, float]] | None:
-        evaluated = self._evaluate(q, 1.0)
+        evaluated = self._evaluate(q, 1.0, strict=False)
         if evaluated is None:
             return None
         scores, matched = evaluated
@@ -58,13 +62,21 @@ class NumpyScorer:
         order = np.lexsort((candidates, -scores[candidates]))[:limit]  # best first, ties: lower docnum
         return [(int(d), float(scores[d])) for d in candidates[order]]
 
+    def scores(self, q: whoosh_query.Query) -> np.ndarray:
+        """Each docnum's score for `q` as `search` ranks (0.0 where it does not match)."""
+        evaluated = self._evaluate(q, 1.0, strict=False)
+        if evaluated is None:  # every query the parser makes is evaluated here; this is a bug
+            raise RuntimeError(f"cannot score {q!r}")
+        return evaluated[0]
+
     def matches(self, q: whoosh_query.Query) -> np.ndarray | None:
         """Whether each docnum matches `q` (no scores needed), or None for a query this does not handle."""
-        evaluated = self._evaluate(q, 1.0)
+        evaluated = self._evaluate(q, 1.0, strict=True)
         return None if evaluated is None else evaluated[1]
 
-    def _evaluate(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray] | None:
-        """(scores, matched) over all docnums for `q`, its boost times `boost` applied."""
+    def _evaluate(self, q: whoosh_query.Query, boost: float, strict: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        """(scores, matched) over all docnums for `q`, its boost times `boost` applied; `strict`: Words
+        match where `minmatch` of their parts do, else where any does."""
         if type(q) is whoosh_query.Term:
             if not self._searcher.schema[q.fieldname].scorable:
                 return None
@@ -77,18 +89,24 @@ class NumpyScorer:
                     self._searcher.idf(q.fieldname, q.text), self._parameters(q.fieldname))
                 matched[docs] = True
             return scores, matched
-        if type(q) in (whoosh_query.Or, whoosh_query.And):
-            if getattr(q, "scale", None) is not None or getattr(q, "minmatch", 0):
+        if type(q) in ANY_OF + ALL_OF:
+            if getattr(q, "scale", None) is not None or (getattr(q, "minmatch", 0) and type(q) is not Words):
                 return None  # coordination-scaled or minimum-match ORs: Whoosh's
-            parts = [self._evaluate(child, boost * q.boost) for child in q.subqueries]
+            parts = [self._evaluate(child, boost * q.boost, strict) for child in q.subqueries]
             if not parts or any(part is None for part in parts):
                 return None
             scores = np.sum([part[0] for part in parts], axis=0)
-            matched = (np.logical_or if type(q) is whoosh_query.Or else np.logical_and).reduce([part[1] for part in parts])
+            held = [part[1] for part in parts]
+            if type(q) in ALL_OF:
+                matched = np.logical_and.reduce(held)
+            elif strict and type(q) is Words and q.minmatch > 1:
+                matched = np.sum(held, axis=0) >= q.minmatch
+            else:
+                matched = np.logical_or.reduce(held)
             return np.where(matched, scores, 0.0), matched
         if type(q) is Excluding:
-            kept = self._evaluate(q.a, boost * q.boost)
-            banned = self._evaluate(q.b, 1.0)
+            kept = self._evaluate(q.a, boost * q.boost, strict)
+            banned = self._evaluate(q.b, 1.0, strict=True)
             if kept is None or banned is None:
                 return None
             matched = kept[1] & ~banned[1]

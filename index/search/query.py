@@ -1,6 +1,7 @@
 """The query language: what users type, read as a Whoosh query.
 
-Words are OR'ed (a passage matching more of them scores higher), "quoted phrases", AND / OR / NOT,
+Words side by side (`Words`) match a passage that holds enough of them (index.search.matching says
+how many) and rank it by the score of every one it holds; "quoted phrases", AND / OR / NOT,
 parentheses and `-word` work, and nothing else is syntax.  A query the parser cannot make sense of
 is searched as plain words instead of failing.  Words are analysed as passages are (index.text).
 """
@@ -16,24 +17,58 @@ from whoosh import query as whoosh_query
 from whoosh.matching import AndNotMatcher, Matcher
 from whoosh.searching import SearchContext, Searcher
 
+from index.search.matching import required_words
 from index.search.schema import FIELD, SCHEMA
 from index.text.analysis import analysed
 from index.text.numbers import join_number_groups
 
-# Characters that are syntax in Whoosh's full query language but not in ours ("title:water", "wat*",
-# "water^2", "[a TO b]", '"a b"~2'): read as spaces, so such a query still searches its words.
-FOREIGN_SYNTAX = re.compile(r"[:*?^\[\]{}~]")
+# Characters that are syntax in Whoosh's full query language but not in ours ("wat*", "water^2",
+# "[a TO b]", '"a b"~2'): read as spaces, so such a query still searches its words.  A field name
+# ("title:water") is dropped: its value is what is looked for, the name is not a word to require.
+FOREIGN_SYNTAX = re.compile(r"\b\w+:(?=[\w\"(])|[:*?^\[\]{}~]")
 NOT_OPERATOR = r"(^|(?<=[\s()]))(NOT(?=\s)|-(?=[\w\"(]))"
+AND_OPERATOR = r"(?<=\s)AND(?=\s)"
+OR_OPERATOR = r"(?<=\s)OR(?=\s)"
+
+
+class Words(whoosh_query.Or):
+    """Words written side by side: a passage matches when it holds `minmatch` of them; its score is
+    the sum of the scores of all it holds, as for Or (Whoosh's own matchers ignore minmatch)."""
+
+
+class AnyOf(whoosh_query.Or):
+    """`a OR b`, written with the operator (a class of its own, so that Whoosh's normalize never merges
+    it with the Words around or inside it)."""
+
+
+class AllOf(whoosh_query.And):
+    """`a AND b`, written with the operator (a word the analyzer splits, "COVID-19", is a plain And)."""
+
+
+class _WordsGroup(qparser.OrGroup):
+    qclass = Words
+
+
+class _AnyOfGroup(qparser.OrGroup):
+    qclass = AnyOf
+
+
+class _AllOfGroup(qparser.AndGroup):
+    qclass = AllOf
+
+
+# Syntax that makes a query a set of constraints (index.search.matching): nothing is added to its matches.
+_OPERATOR_NODES = (_AnyOfGroup, _AllOfGroup, qparser.NotGroup, qparser.PhrasePlugin.PhraseNode)
 
 
 def _make_parser() -> qparser.QueryParser:
     parser = qparser.QueryParser(
         FIELD,
         SCHEMA,
-        # Plain OR, not OrGroup.factory(scale): the summed BM25F scores already rank a passage that
-        # matches more words higher, and Whoosh 2.7.4's coordination (CoordMatcher) counts each
-        # word once per field and scores every hit 0.0 when only one field has the word.
-        group=qparser.OrGroup,
+        # No coordination factor (OrGroup.factory(scale)): the summed BM25F scores already rank a
+        # passage that holds more words higher, and Whoosh 2.7.4's coordination (CoordMatcher) counts
+        # each word once per field and scores every hit 0.0 when only one field has the word.
+        group=_WordsGroup,
     )
     for plugin in (
         qparser.FieldsPlugin,
@@ -45,9 +80,13 @@ def _make_parser() -> qparser.QueryParser:
     ):
         parser.remove_plugin_class(plugin)
     # `-word` is NOT written short; only at the start of a word, so "COVID-19" stays one word.
-    parser.replace_plugin(
-        qparser.OperatorsPlugin(Not=NOT_OPERATOR, AndNot=None, AndMaybe=None, Require=None)
-    )
+    # The operators in Whoosh's default order (NOT first), AND and OR with groups of their own.
+    tag = qparser.OperatorsPlugin.OpTagger
+    parser.replace_plugin(qparser.OperatorsPlugin([
+        (tag(NOT_OPERATOR, qparser.NotGroup, qparser.syntax.PrefixOperator, memo="not"), 0),
+        (tag(AND_OPERATOR, _AllOfGroup, memo="and"), 0),
+        (tag(OR_OPERATOR, _AnyOfGroup, memo="or"), 0),
+    ], clean=True))
     return parser
 
 
@@ -77,18 +116,47 @@ def parse_query(text: str) -> whoosh_query.Query:
     Thousands-grouped numbers are joined first ("7 801" -> "7801"): the parser would read two words.
     An empty query, or one of only stopwords, gives `whoosh_query.NullQuery`.
     """
-    text = FOREIGN_SYNTAX.sub(" ", join_number_groups(text))
+    parsed = _parsed(text)
+    return _plain_words_query(text) if parsed is None else parsed
+
+
+@functools.lru_cache(maxsize=1024)
+def uses_operators(text: str) -> bool:
+    """Whether the query uses quotes, AND, OR, NOT or `-word` (and the parser could read it)."""
+    return _parsed(text) is not None and _has_operator(_PARSER.process(_cleaned(text)))
+
+
+def _cleaned(text: str) -> str:
+    return FOREIGN_SYNTAX.sub(" ", join_number_groups(text))
+
+
+def _parsed(text: str) -> whoosh_query.Query | None:
+    """The parsed query, or None when the parser cannot make sense of `text`."""
+    text = _cleaned(text)
     if bracket_nesting(text) > MAX_NESTING:  # never handed to the recursive parser and query walkers
-        return _plain_words_query(text)
+        return None
     try:
         parsed = _PARSER.parse(text, normalize=False)
         if not _has_error(parsed):
-            return _exclusions_applied(parsed).normalize()
+            return _with_required_words(_exclusions_applied(parsed).normalize())
     # The parser is third-party code fed arbitrary user text; whatever it raises (errors of its own,
     # RecursionError on deep brackets), the answer is to search the words.
     except Exception:
         pass
-    return _plain_words_query(text)
+    return None
+
+
+def _has_operator(node: qparser.SyntaxNode) -> bool:
+    return isinstance(node, _OPERATOR_NODES) or any(_has_operator(child) for child in getattr(node, "nodes", ()))
+
+
+def _with_required_words(q: whoosh_query.Query) -> whoosh_query.Query:
+    """Each Words group told how many of its words a passage must hold (after normalize, which drops
+    repeated words)."""
+    if isinstance(q, Words):
+        children = [_with_required_words(c) for c in q.subqueries]
+        return Words(children, boost=q.boost, minmatch=required_words(len(children)))
+    return q.apply(_with_required_words)
 
 
 def _has_error(q: whoosh_query.Query) -> bool:
@@ -110,11 +178,8 @@ def _exclusions_applied(q: whoosh_query.Query) -> whoosh_query.Query:
         return q.apply(_exclusions_applied)
     banned = [_exclusions_applied(c.query) for c in q.subqueries if isinstance(c, whoosh_query.Not)]
     kept = [_exclusions_applied(c) for c in q.subqueries if not isinstance(c, whoosh_query.Not)]
-    if isinstance(q, whoosh_query.Or):
-        group: whoosh_query.Query = whoosh_query.Or(kept, boost=q.boost)
-    else:
-        group = whoosh_query.And(kept, boost=q.boost)
-    return Excluding(group, whoosh_query.Or(banned)) if banned else group
+    group = type(q)(kept, boost=q.boost)
+    return Excluding(group, AnyOf(banned)) if banned else group
 
 
 class Excluding(whoosh_query.AndNot):
@@ -143,8 +208,8 @@ def excluded_parts(q: whoosh_query.Query) -> list[whoosh_query.Query]:
 
 
 def _plain_words_query(text: str) -> whoosh_query.Query:
-    """Every analysed word of `text` OR'ed, as the parser would OR them."""
-    return whoosh_query.Or([whoosh_query.Term(FIELD, term) for term in dict.fromkeys(analysed(text))]).normalize()
+    """Every analysed word of `text`, side by side."""
+    return _with_required_words(Words([whoosh_query.Term(FIELD, term) for term in dict.fromkeys(analysed(text))]).normalize())
 
 
 def query_terms(text: str) -> list[str]:

@@ -10,7 +10,11 @@ SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage (or figure) is unrelate
 
 def cosine_top(matrix: np.ndarray, query: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """The `limit` rows of `matrix` most similar to `query`, best first, among the `allowed` rows (a bool mask)."""
-    scores = matrix @ query
+    return top_rows(matrix @ query, limit, allowed)
+
+
+def top_rows(scores: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """The `limit` rows of highest score, best first, among the `allowed` rows (a bool mask)."""
     if allowed is not None:
         scores = np.where(allowed, scores, -np.inf)
     limit = min(limit, int(np.isfinite(scores).sum()))
@@ -24,4 +28,9 @@ def cosine_top(matrix: np.ndarray, query: np.ndarray, limit: int, allowed: np.nd
 def semantic_ranking(matrix: np.ndarray, query: np.ndarray, limit: int,
                      allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
     """cosine_top without the rows below SEMANTIC_MIN_SCORE."""
-    return [(row, score) for row, score in cosine_top(matrix, query, limit, allowed) if score >= SEMANTIC_MIN_SCORE]
+    return ranking_of(matrix @ query, limit, allowed)
+
+
+def ranking_of(cosines: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    """The `limit` best rows by their (precomputed) `cosines`, without those below SEMANTIC_MIN_SCORE."""
+    return [(row, score) for row, score in top_rows(cosines, limit, allowed) if score >= SEMANTIC_MIN_SCORE]
