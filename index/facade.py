@@ -269,9 +269,9 @@ class Archive:
 
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, offset: int = 0, filters: Filters = Filters(),
                sort: str = "relevance", group: str = "story") -> SearchResult:
-        """A page of results for `query`: the passages that match it, then those related to it by meaning
-        (index.search.matching), by relevance, newest or oldest first, one per story unless `group` is
-        "passage".  BadRequest for a parameter out of range."""
+        """A page of results for `query`: the passages that match it and those related to it by meaning
+        only (index.search.matching), ranked together, each marked; by relevance, newest or oldest first;
+        one per story unless `group` is "passage".  BadRequest for a parameter out of range."""
         query, filters = validate_search(query, mode, k, offset, filters, sort, group)
         for name, issue_ids in (("issue", filters.issue_ids), ("exclude_issue", filters.exclude_issue_ids)):
             unknown = [i for i in issue_ids if i not in self._issues]

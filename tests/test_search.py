@@ -110,15 +110,16 @@ def test_decimal_comma_is_not_a_thousands_group(corpus_archive: Archive):
 
 
 def test_found_by_names_the_modes_and_their_ranks(corpus_archive: Archive):
-    hybrid = corpus_archive.search("RING training at points of entry", mode="hybrid", k=20)
-    keyword = corpus_archive.search("RING training at points of entry", mode="keyword", k=100)
-    semantic = corpus_archive.search("RING training at points of entry", mode="semantic", k=100)
+    query = "RING training at points of entry"
+    hybrid = corpus_archive.search(query, mode="hybrid", k=20, group="passage")
+    keyword = corpus_archive.search(query, mode="keyword", k=100, group="passage")
+    semantic = corpus_archive.search(query, mode="semantic", k=100, group="passage")
     keyword_rank = {hit.passage.id: hit.found_by["keyword"] for hit in keyword.hits}
     semantic_rank = {hit.passage.id: hit.found_by["semantic"] for hit in semantic.hits}
     assert hybrid.hits
     for hit in hybrid.hits:
         assert hit.found_by and set(hit.found_by) <= {"keyword", "semantic", "figure"}
-        if "keyword" in hit.found_by:
+        if hit.match:  # keyword mode shows the matches, each at its rank among passages holding any word
             assert hit.found_by["keyword"] == keyword_rank[hit.passage.id]
         else:
             assert hit.passage.id not in keyword_rank
