@@ -324,7 +324,7 @@ class Archive:
     def candidates(self, query: str, mode: str, cosines: np.ndarray | None = None) -> Candidates:
         """The passages `query` matches (passages holding the figure a number query names among them)
         and, outside keyword mode and for a query without operators, those related by meaning only."""
-        match = self._keyword.matching(query)
+        match = self._keyword.matching(query, any_word=readable_share(query, self.reads) == 0)
         match[self.figure_index.passages_holding(query, None)] = True
         if mode == "keyword":
             return Candidates(match, np.zeros_like(match), self._keyword.scores(query))

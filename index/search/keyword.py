@@ -25,7 +25,7 @@ from index.errors import IndexUnavailable
 from index.records import Passage
 from index.search import bm25
 from index.search.numpy_scorer import NumpyScorer
-from index.search.query import AnyOf, Words, excluded_parts, parse_query, uses_operators
+from index.search.query import AnyOf, Words, excluded_parts, parse_query, uses_operators, with_any_word
 from index.search.schema import FIELD, SCHEMA, indexed_body
 
 # Writer settings for a 2-core machine.  One process, because Whoosh's multiprocess writer does not
@@ -134,11 +134,14 @@ class KeywordIndex:
         with self._lock:
             return self._fast.scores(q)
 
-    def matching(self, query: str) -> np.ndarray:
-        """Whether each passage matches the query (index.search.matching), as a bool per ordinal."""
+    def matching(self, query: str, any_word: bool = False) -> np.ndarray:
+        """Whether each passage matches the query (index.search.matching), as a bool per ordinal; with
+        `any_word`, words side by side match by any one of them (index.search.query.with_any_word)."""
         q = parse_query(query)
         if q is whoosh_query.NullQuery:
             return np.zeros(self.doc_count, dtype=bool)
+        if any_word:
+            q = with_any_word(q)
         with self._lock:
             matched = self._fast.matches(q)
         if matched is None:  # the numpy scorer reads every query the parser makes; this is a bug

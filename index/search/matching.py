@@ -3,6 +3,9 @@
 A passage *matches* a query when it satisfies the query as written: its quoted phrases, AND, OR, NOT
 and `-word`, and of words written side by side, all of them up to three words, and 60% (rounded up)
 of a longer run: 3 of 4 or 5 words, 4 of 6, 6 of 9.  Ranking still uses every word a passage holds.
+A query in a language the embedding model cannot read (Russian, with the packaged English model)
+matches by any of its words: nothing related by meaning can be shown for it, so a paraphrase
+("мобильная клиника осматривает строителей" for "мобильные клиники ... осмотрели") would find nothing.
 Measured on the judged sets (index.eval.calibrate, README "What matches"): requiring every word finds
 nothing for most questions written as sentences ("how many stranded migrants returned to Tajikistan
 through Uzbekistan"), whose words ("how", "many", "through") the text need not use; any one word

@@ -159,6 +159,15 @@ def _with_required_words(q: whoosh_query.Query) -> whoosh_query.Query:
     return q.apply(_with_required_words)
 
 
+def with_any_word(q: whoosh_query.Query) -> whoosh_query.Query:
+    """`q` with each Words group matched by any one of its words (the rule before index.search.matching's),
+    for a query in a language the embedding model cannot read: no passage related by meaning can stand
+    in for the words a paraphrase does not share with the text."""
+    if isinstance(q, Words):
+        return Words([with_any_word(c) for c in q.subqueries], boost=q.boost, minmatch=1)
+    return q.apply(with_any_word)
+
+
 def _has_error(q: whoosh_query.Query) -> bool:
     """Whether the parser marked part of the query as an error (it does so rather than raise)."""
     return bool(q.error) or any(_has_error(child) for child in q.children())
