@@ -24,8 +24,10 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 # One to three leading digits, then groups of exactly three separated by a comma, a comma and one
 # space, or one space.  The lookarounds keep it from starting or ending inside a longer number or word,
@@ -90,6 +92,8 @@ _YEAR_NUMBER = r"(?:19|20)\d\d(?!\d)"
 
 # Each pattern marks text whose digits are not figures; the scan for figures never looks inside it.
 # They are applied one by one, so that overlapping ones ("ISSUE 9, 24/12/2020") all take effect.
+# An address is matched only from the start of its run of address characters (the lookbehinds), so a
+# long run of them is not scanned again from each of its characters.
 _NOT_FIGURES = tuple(re.compile(pattern, re.IGNORECASE | re.MULTILINE) for pattern in [
     # Dates in digits: "24/12/2020", "12.06.2020", "2020-12-24", and times of day "10:30".
     r"\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d\d)\b",
@@ -110,9 +114,9 @@ _NOT_FIGURES = tuple(re.compile(pattern, re.IGNORECASE | re.MULTILINE) for patte
     # The disease's name, also printed without its hyphen in headings ("COVID 19 OUTBREAK").
     r"\bCOVID[- ]?19\b",
     # Digits inside e-mail addresses, web addresses and footnote marks.
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     r"(?:https?://|www\.)\S+",
-    r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|int|ru|kz|kg|tj|uz|tm)/\S*",
+    r"(?<![\w.-])\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|int|ru|kz|kg|tj|uz|tm)/\S*",
     r"<sup>\s*\d+\s*</sup>|\[\d+\]",
     # Ordinals: "1st", "23rd", and list markers "1." / "2)" that open a line.
     r"\b\d+(?:st|nd|rd|th)\b",
@@ -154,6 +158,7 @@ _FIGURE = re.compile(rf"""
 """, re.VERBOSE | re.IGNORECASE)
 
 _CURRENCY_BEFORE = re.compile(r"(?P<currency>USD|US\$|EUR|GBP|CHF|KZT|KGS|TJS|UZS|TMT|RUB|\$|€|£|₸|₽)\s?$")
+_CURRENCY_BEFORE_CHARS = 4  # "US$ ": the most _CURRENCY_BEFORE reads before a figure
 _CURRENCY_AFTER = re.compile(
     r"\s*(?P<currency>USD|EUR|GBP|CHF|KZT|KGS|TJS|UZS|TMT|RUB|US dollars|dollars|euros?|pounds|"
     r"tenge|somoni|soms?|sums?|soums?|manats?|roubles|rubles|francs)\b", re.IGNORECASE)
@@ -163,11 +168,14 @@ _CURRENCY_CODES = {"$": "USD", "us$": "USD", "us dollars": "USD", "dollars": "US
                    "manat": "TMT", "manats": "TMT", "₽": "RUB", "roubles": "RUB", "rubles": "RUB",
                    "francs": "CHF"}
 
-_QUALIFIER_BEFORE = re.compile(r"\b(?P<qualifier>more than|less than|fewer than|over|under|around|about|nearly|"
-                               r"almost|approximately|up to|at least|some|roughly|close to)\s+$", re.IGNORECASE)
+_QUALIFIERS = ("more than", "less than", "fewer than", "over", "under", "around", "about", "nearly", "almost",
+               "approximately", "up to", "at least", "some", "roughly", "close to")
+_QUALIFIER_BEFORE = re.compile(rf"\b(?P<qualifier>{'|'.join(_QUALIFIERS)})\s+$", re.IGNORECASE)
+_QUALIFIER_CHARS = max(map(len, _QUALIFIERS))
 
 # A printed breakdown right after a figure: "(m691/f440)", "(M: 691, F: 440)", "(691 men, 440 women)".
-_BREAKDOWN = re.compile(r"\s*\((?P<body>[^()\n]*\d[^()\n]*)\)")
+# (The digit is looked for ahead, so a bracket that never closes is read once, not once per digit in it.)
+_BREAKDOWN = re.compile(r"\s*\((?=[^()\n]*\d)(?P<body>[^()\n]*)\)")
 _BREAKDOWN_ITEM = re.compile(r"\s*(?:(?P<code>[a-z]+)\s*:?\s*(?P<number>\d[\d,]*)|"
                              r"(?P<number_first>\d[\d,]*)\s+(?P<word>[a-z]+))\s*", re.IGNORECASE)
 _BREAKDOWN_NAMES = {"m": "male", "male": "male", "males": "male", "men": "male", "f": "female", "female": "female",
@@ -217,7 +225,7 @@ def _overlaps(span: tuple[int, int], spans: dict[tuple[int, int], str]) -> bool:
 def _figure(text: str, match: re.Match[str]) -> FigureMention | None:
     """The mention for one number found by _FIGURE, or None for a year standing alone."""
     start, end = match.start(), match.end()
-    currency = _CURRENCY_BEFORE.search(text, 0, start)
+    currency = _CURRENCY_BEFORE.search(text, max(0, start - _CURRENCY_BEFORE_CHARS), start)
     if currency:
         start = currency.start()
     elif currency := _CURRENCY_AFTER.match(text, end):
@@ -227,7 +235,7 @@ def _figure(text: str, match: re.Match[str]) -> FigureMention | None:
         parts = (("from", _number(match.group("amount"))), ("to", _number(match.group("upper"))))
     elif breakdown := _breakdown(text, end):
         parts, end = breakdown
-    qualifier = _QUALIFIER_BEFORE.search(text, 0, start)
+    qualifier = _qualifier_before(text, start)
     kind = _kind(match, currency)
     if kind == COUNT and _is_year(text, match, qualifier):
         return None
@@ -310,6 +318,10 @@ def _breakdown(text: str, end: int) -> tuple[tuple[tuple[str, float], ...], int]
 # --- Labels: what a figure counts ---------------------------------------------------------------------
 
 _LABEL_WORDS = 6
+# How far from a figure its label is looked for, so that a long line costs no more than a short one:
+# ample for _LABEL_WORDS words and the linking words and numbers between them and the figure.
+_NEAR_CHARS = 160
+_NEAR_WORDS = 3 * _LABEL_WORDS
 _WORD = re.compile(r"[^\W\d_][\w’'-]*|\d[\d.,]*|[^\s*]")
 # Words that end the noun phrase after a figure: prepositions, verbs and clause words.
 # ("of" and "and" do not: "7,801 victims of trafficking and vulnerable migrants".)
@@ -362,13 +374,17 @@ def _introducing_label(text: str, start: int) -> str:
     people covered is: 1131", "a grant of $500,000"); "" where the words before do not name what the
     figure counts ("Remittances fell by 45 percent")."""
     words = _words_before(text, start)
-    return _label_before(text, start) if words[:1] and words[0].lower() in _LINKING else ""
+    return _phrase_before(words) if words[:1] and words[0].lower() in _LINKING else ""
 
 
 def _label_before(text: str, start: int) -> str:
     """The words before a figure, back to the clause's start, linking words dropped:
     "Kyrgyzstan's national hotline (1899)" -> "Kyrgyzstan's national hotline"."""
-    words = _words_before(text, start)
+    return _phrase_before(_words_before(text, start))
+
+
+def _phrase_before(words: list[str]) -> str:
+    """_label_before of the words before a figure, nearest first."""
     while words and words[0].lower() in _LINKING:
         words.pop(0)
     phrase: list[str] = []
@@ -379,11 +395,25 @@ def _label_before(text: str, start: int) -> str:
     return _trim(phrase[::-1])
 
 
+def _qualifier_before(text: str, start: int) -> re.Match[str] | None:
+    """The qualifier ("more than") printed right before `start`: only the few characters it can take
+    are searched, not all the text before it."""
+    words_end = start
+    while words_end > 0 and text[words_end - 1].isspace():
+        words_end -= 1
+    return _QUALIFIER_BEFORE.search(text, max(0, words_end - _QUALIFIER_CHARS), start)
+
+
 def _words_before(text: str, start: int) -> list[str]:
-    """The words of the figure's line before it, nearest first, its qualifier ("more than") left out."""
-    before = text[text.rfind("\n", 0, start) + 1:start]
-    qualifier = _QUALIFIER_BEFORE.search(before)
-    return _WORD.findall(before[:qualifier.start()] if qualifier else before)[::-1]
+    """The words of the figure's line before it, nearest first, its qualifier ("more than") left out.
+    Only the last _NEAR_CHARS characters of the line are read (a word they cut is left out), so a
+    long line costs no more than a short one."""
+    window_start = max(0, start - _NEAR_CHARS)
+    newline = text.rfind("\n", window_start, start)
+    before = text[newline + 1 if newline >= 0 else window_start:start]
+    qualifier = _qualifier_before(before, len(before))
+    words = _WORD.findall(before[:qualifier.start()] if qualifier else before)[::-1]
+    return words[:-1] if newline < 0 and window_start > 0 else words
 
 
 def _trim(words: list[str]) -> str:
@@ -403,13 +433,19 @@ def _is_plural(word: str) -> bool:
 
 
 def _line_after(text: str, end: int) -> list[str]:
-    line_end = text.find("\n", end)
-    return _WORD.findall(text[end:line_end if line_end >= 0 else len(text)])
+    """The first _NEAR_WORDS words of the figure's line after it (no label reads further)."""
+    words, position = [], end
+    for word in _WORD.finditer(text, end):
+        if len(words) == _NEAR_WORDS or "\n" in text[position:word.start()]:
+            break
+        words.append(word.group())
+        position = word.end()
+    return words
 
 
 # --- Stat blocks: a number on its own line over its label -------------------------------------------
 
-_MARKUP = re.compile(r"<sup>.*?</sup>|[*#]")
+_MARKUP = re.compile(r"<sup>(?:(?!</?sup>).)*</sup>|[*#]")  # a scan stops at the next <sup>: no rescans
 _STAT_LABEL_WORDS = 4
 _HEADING_WORDS = 8
 
@@ -419,25 +455,41 @@ def _stat_block(text: str, match: re.Match[str]) -> tuple[str, str] | None:
     prefixed by the block's heading ("COVID-19 overview in Central Asia: Registered"), and its
     "sentence", the two lines ("76,698 Registered").  None for a figure inside prose."""
     lines = _lines(text)
-    for index, (start, end, line) in enumerate(lines):
-        if start <= match.start() < end and line == match.group() and index + 1 < len(lines):
-            label = lines[index + 1][2]
-            if not _is_stat_label(label):
-                return None
-            heading = _stat_block_heading([line for _, _, line in lines[:index]])
-            return (f"{heading}: {label}" if heading else label), f"{line} {label}"
-    return None
+    index = bisect_right(lines.starts, match.start()) - 1
+    if index < 0 or not match.start() < lines.ends[index] or lines.text[index] != match.group() \
+            or index + 1 >= len(lines.text):
+        return None
+    line, label = lines.text[index], lines.text[index + 1]
+    if not _is_stat_label(label):
+        return None
+    heading = lines.headings_above[index]
+    return (f"{heading}: {label}" if heading else label), f"{line} {label}"
 
 
-def _lines(text: str) -> list[tuple[int, int, str]]:
-    """The non-blank lines of `text`: where each starts and ends, and its text without markup."""
-    lines, start = [], 0
+@dataclass(frozen=True)
+class _Lines:
+    """The non-blank lines of a text: where each starts and ends, its text without markup, and the
+    stat-block heading above it (`_stat_block_heading` of the lines before it)."""
+
+    starts: list[int]
+    ends: list[int]
+    text: list[str]
+    headings_above: list[str]
+
+
+@lru_cache(maxsize=2)
+def _lines(text: str) -> _Lines:
+    """The lines of `text`, worked out once per text: every figure of it asks (a text's hash is
+    kept by the string, so looking it up again costs nothing)."""
+    starts, ends, lines, start = [], [], [], 0
     for line in text.split("\n"):
         clean = _MARKUP.sub("", line).strip()
         if clean:
-            lines.append((start, start + len(line), clean))
+            starts.append(start)
+            ends.append(start + len(line))
+            lines.append(clean)
         start += len(line) + 1
-    return lines
+    return _Lines(starts, ends, lines, _stat_block_headings(lines))
 
 
 def _is_stat_label(line: str) -> bool:
@@ -448,18 +500,17 @@ def _is_number_line(line: str) -> bool:
     return bool(re.fullmatch(_AMOUNT, line))
 
 
-def _stat_block_heading(lines_above: list[str]) -> str:
-    """The first line above a stat block that is neither one of its figures nor their labels nor a
-    bracketed aside like "(Kazakhstan, Kyrgyzstan, ...)", if it is short and not a sentence."""
-    for position in range(len(lines_above) - 1, -1, -1):
-        line = lines_above[position]
-        is_label_of_figure = position > 0 and _is_number_line(lines_above[position - 1])
-        if _is_number_line(line) or is_label_of_figure or (line.startswith("(") and line.endswith(")")):
-            continue
-        if len(line.split()) <= _HEADING_WORDS and not line.endswith((".", "!", "?")):
-            return line
-        return ""
-    return ""
+def _stat_block_headings(lines: list[str]) -> list[str]:
+    """For each line, the heading of a stat block that would start below the line before it: the
+    nearest line above that is neither a figure nor a figure's label nor a bracketed aside like
+    "(Kazakhstan, Kyrgyzstan, ...)", if it is short and not a sentence.  One pass over the lines."""
+    headings, heading = [], ""
+    for position, line in enumerate(lines):
+        headings.append(heading)
+        is_label_of_figure = position > 0 and _is_number_line(lines[position - 1])
+        if not (_is_number_line(line) or is_label_of_figure or (line.startswith("(") and line.endswith(")"))):
+            heading = line if len(line.split()) <= _HEADING_WORDS and not line.endswith((".", "!", "?")) else ""
+    return headings
 
 
 # --- Sentences -----------------------------------------------------------------------------------------
@@ -470,9 +521,14 @@ _SENTENCE_END = re.compile(r"\s*\n\s*|(?<=[.!?])[\"”’)]*\s+(?=[^a-z\s])")
 
 def _sentence_at(text: str, position: int) -> str:
     """The sentence of `text` that holds `position`, stripped."""
-    start = 0
-    for boundary in _SENTENCE_END.finditer(text):
-        if boundary.start() > position:
-            return text[start:boundary.start()].strip(" *")
-        start = boundary.end()
-    return text[start:].strip(" *")
+    starts, ends = _sentence_boundaries(text)
+    index = bisect_right(starts, position)  # the first boundary that starts after `position`
+    start = ends[index - 1] if index else 0
+    return text[start:starts[index] if index < len(starts) else len(text)].strip(" *")
+
+
+@lru_cache(maxsize=2)
+def _sentence_boundaries(text: str) -> tuple[list[int], list[int]]:
+    """Where the sentence ends of `text` start and end, found once per text (see _lines)."""
+    boundaries = [boundary.span() for boundary in _SENTENCE_END.finditer(text)]
+    return [start for start, _ in boundaries], [end for _, end in boundaries]

@@ -16,7 +16,7 @@ from .catalog import Catalog, CatalogEntry
 from .countries import countries_in
 from .documents import COUNTRIES, Issue, IssueDate, ParsedIssue, Passage, Section
 from .errors import ArchiveError
-from .parsing import read_blocks
+from .parsing import Block, read_blocks
 from .passages import size_passages
 from .pdf import PdfUnreadable, pdf_text
 from .sections import DraftSection, group_sections
@@ -77,8 +77,8 @@ def display_date(date: IssueDate) -> str:
     return f"{int(date.iso[8:10])} {month_name} {year}" if date.precision == "day" else f"{month_name} {year}"
 
 
-def _metadata(source: str, text: str, entry: CatalogEntry, newsletter_title: str) -> Issue:
-    printed = next((found for block in read_blocks(text) if block.kind == "header"
+def _metadata(source: str, text: str, blocks: list[Block], entry: CatalogEntry, newsletter_title: str) -> Issue:
+    printed = next((found for block in blocks if block.kind == "header"
                     and (found := dates.read_header(block.text))), None)
     number, date, provenance = None, None, {"number": "unknown", "date": "unknown"}
     if printed:
@@ -133,8 +133,9 @@ def _build(issue: Issue, drafts: list[DraftSection]) -> ParsedIssue:
 
 def parse_issue(source: str, text: str, catalog: Catalog) -> ParsedIssue:
     """Parse the text of the file named `source` (its name in `archive/`)."""
-    issue = _metadata(source, text, catalog.entry(source), catalog.newsletter_title)
-    return _build(issue, group_sections(read_blocks(text)))
+    blocks = read_blocks(text)
+    issue = _metadata(source, text, blocks, catalog.entry(source), catalog.newsletter_title)
+    return _build(issue, group_sections(blocks))
 
 
 def read_issue(path: Path, catalog: Catalog) -> ParsedIssue:
