@@ -45,6 +45,7 @@ from .figure_index import (
     validate_figure_query,
 )
 from .figure_series import SERIES_KINDS, SERIES_MIN_SIMILARITY
+from .export import write_csv
 from .ingest import AddRefused, AddReport, Arrival
 from .ingest import add_files as _add_files
 from .snippets import Segment, paragraphs, snippet
@@ -66,6 +67,7 @@ __all__ = [
     "AddRefused", "AddReport", "Arrival", "add_files",
     "DEFAULT_FIGURES_K", "FIGURE_CSV_COLUMNS", "FIGURE_KINDS", "FIGURE_SORTS", "FigureQuery", "FigureRecord",
     "FigureResult", "FigureSeries", "figure_csv_rows", "format_value", "parse_figure_bound", "SERIES_KINDS", "SERIES_MIN_SIMILARITY",
+    "write_csv",
 ]
 
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage is unrelated to the query, not a weak match

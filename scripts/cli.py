@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import sys
@@ -31,6 +30,7 @@ from index.facade import (
     index_staleness,
     parse_figure_bound,
     parse_filter_date,
+    write_csv,
 )
 
 SNIPPET_CHARS = 240
@@ -248,7 +248,7 @@ def cmd_figures(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(result.to_json())
     elif args.csv:
-        csv.writer(sys.stdout).writerows(figure_csv_rows(result, _passage_link))
+        write_csv(sys.stdout, figure_csv_rows(result, _passage_link))
     else:
         _print_figures(result)
     return 0

@@ -3,7 +3,6 @@ and the CSV export of the figures found."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -17,6 +16,7 @@ from index.facade import (
     FigureRecord,
     FigureResult,
     figure_csv_rows,
+    write_csv,
 )
 
 from .charts import series_chart
@@ -60,7 +60,7 @@ def figures_csv():
     """The figures found as CSV, one row per figure: value, what it counts, issue, date, passage link, sentence."""
     result = current_archive().search_figures(parse_figures(request.args))
     out = io.StringIO()
-    csv.writer(out).writerows(
-        figure_csv_rows(result, lambda passage_id: url_for("pages.passage", passage_id=passage_id, _external=True)))
+    write_csv(out, figure_csv_rows(
+        result, lambda passage_id: url_for("pages.passage", passage_id=passage_id, _external=True)))
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="figures.csv"'})

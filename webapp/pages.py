@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from index.facade import MAX_K, MODES, BadRequest, Related, SearchResult
+from index.facade import MAX_K, MODES, BadRequest, Related, SearchResult, write_csv
 
 from .params import (
     REPEATABLE,
@@ -115,14 +114,12 @@ def search_csv():
     """The search's hits as CSV, one row per passage, in rank order."""
     result = parse_search(request.args, current_archive()).run(current_archive())
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for rank, hit in enumerate(result.hits, start=result.offset + 1):
-        issue = hit.issue
-        writer.writerow([rank, hit.passage.id, f"{hit.score:.6f}", hit.passage.section_title, issue.id, issue.number,
-                         issue.date.iso if issue.date else "", issue.date_inferred, "; ".join(hit.passage.countries),
-                         found_by_text(hit.found_by),
-                         url_for("pages.passage", passage_id=hit.passage.id, _external=True), hit.passage.text])
+    write_csv(out, [CSV_COLUMNS, *(
+        [rank, hit.passage.id, f"{hit.score:.6f}", hit.passage.section_title, hit.issue.id, hit.issue.number,
+         hit.issue.date.iso if hit.issue.date else "", hit.issue.date_inferred, "; ".join(hit.passage.countries),
+         found_by_text(hit.found_by), url_for("pages.passage", passage_id=hit.passage.id, _external=True),
+         hit.passage.text]
+        for rank, hit in enumerate(result.hits, start=result.offset + 1))])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="search.csv"'})
 
