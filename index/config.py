@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ class Settings:
     index_dir: Path
     model: str | None  # None: the packaged default, resolved when the model is first needed
     cache_dir: Path = Path.home() / ".cache" / "newsletter-archive"  # benchmark indexes, outside the repository
+    public_url: str | None = None  # where the site is public; every absolute link is built from it (webapp.hosts)
+    allowed_hosts: tuple[str, ...] = ()  # Host names, besides loopback ones, that links may be built from
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -30,4 +33,7 @@ class Settings:
             index_dir=Path(os.environ.get("ARCHIVE_INDEX_DIR", ROOT / "var" / "index")),
             model=os.environ.get("ARCHIVE_MODEL") or None,
             cache_dir=Path(os.environ.get("ARCHIVE_CACHE_DIR", Path.home() / ".cache" / "newsletter-archive")),
+            public_url=os.environ.get("ARCHIVE_PUBLIC_URL", "").strip() or None,
+            allowed_hosts=tuple(name.lower() for name in re.split(r"[\s,]+", os.environ.get("ARCHIVE_ALLOWED_HOSTS", ""))
+                                if name),
         )

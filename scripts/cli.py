@@ -8,6 +8,7 @@ import os
 import sys
 import textwrap
 from pathlib import Path
+from urllib.parse import quote
 
 from index.facade import (
     DEFAULT_FIGURES_K,
@@ -220,10 +221,12 @@ def _figure_query(args: argparse.Namespace) -> FigureQuery:
     )
 
 
-def _passage_link(passage_id: str) -> str:
-    """Where `scripts/run` serves a passage (ARCHIVE_HOST, ARCHIVE_PORT)."""
+def _passage_link(settings: Settings, passage_id: str) -> str:
+    """Where the site serves a passage: under ARCHIVE_PUBLIC_URL, else where `scripts/run` serves it
+    (ARCHIVE_HOST, ARCHIVE_PORT)."""
     host, port = os.environ.get("ARCHIVE_HOST", "127.0.0.1"), os.environ.get("ARCHIVE_PORT", "8000")
-    return f"http://{host}:{port}/passages/{passage_id}"
+    base = settings.public_url.rstrip("/") if settings.public_url else f"http://{host}:{port}"
+    return f"{base}/passages/{quote(passage_id)}"
 
 
 def _print_figures(result) -> None:
@@ -248,7 +251,7 @@ def cmd_figures(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(result.to_json())
     elif args.csv:
-        write_csv(sys.stdout, figure_csv_rows(result, _passage_link))
+        write_csv(sys.stdout, figure_csv_rows(result, lambda passage_id: _passage_link(settings, passage_id)))
     else:
         _print_figures(result)
     return 0

@@ -10,9 +10,11 @@ import sys
 import threading
 
 import waitress
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
 from index.facade import Archive, ArchiveError, LiveArchive, Settings
-from webapp import create_app
+from webapp import SECURITY_HEADERS, create_app
 
 log = logging.getLogger("archive.serve")
 
@@ -38,18 +40,41 @@ def warm_model(archive: Archive) -> None:
     threading.Thread(target=load, name="warm-model", daemon=True).start()
 
 
+class _SecuredErrorTask(ErrorTask):
+    """waitress's own error answer (a request it cannot parse, headers or body too large), which never
+    reaches the app, with the app's security headers."""
+
+    def execute(self) -> None:
+        self.response_headers.extend(SECURITY_HEADERS.items())
+        super().execute()
+
+
+class _SecuredChannel(HTTPChannel):
+    error_task_class = _SecuredErrorTask
+
+
+def create_server(app, host: str, port: int, threads: int, **options):
+    """A waitress server for `app` that names no server (no Server header) and answers its own
+    errors with the security headers.  Start it with `.run()`."""
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="", **options)
+    server.channel_class = _SecuredChannel  # waitress makes each connection's channel from this
+    return server
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
+    settings = Settings.from_env()
     try:
-        live = LiveArchive(Settings.from_env())
+        live = LiveArchive(settings)
+        app = create_app(archive=live, settings=settings)
     except ArchiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     warm_model(live.current())
-    app = create_app(archive=live)
+    server = create_server(app, args.host, args.port, args.threads)
     print(f"Serving the newsletter archive on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="", _quiet=True)
+    server.run()
     return 0
 
 

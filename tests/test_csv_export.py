@@ -96,6 +96,16 @@ def test_the_command_line_figures_csv_neutralises_formulas(settings, monkeypatch
     assert_no_formula(text, "scripts/archive figures --csv")
 
 
+def test_the_command_line_csv_links_to_the_public_url(settings, monkeypatch, capsys):
+    monkeypatch.setenv("ARCHIVE_DIR", str(settings.archive_dir))
+    monkeypatch.setenv("ARCHIVE_INDEX_DIR", str(settings.index_dir))
+    monkeypatch.setenv("ARCHIVE_PUBLIC_URL", "https://archive.example.org/newsletter/")
+    assert main(["figures", "victims", "--csv"]) == 0
+    rows = read_as_a_spreadsheet(capsys.readouterr().out)
+    urls = [row[rows[0].index("url")] for row in rows[1:]]
+    assert urls and all(url.startswith("https://archive.example.org/newsletter/passages/formulas-s1-") for url in urls)
+
+
 def test_numbers_stay_numbers_and_plain_text_is_unchanged(client):
     rows = read_as_a_spreadsheet(client.get("/figures.csv?sort=date&k=100").get_data(as_text=True))
     header = rows[0]
