@@ -22,6 +22,7 @@ from .figure_index import FIGURES_FILE, write_figure_index
 from .keyword import build_keyword_index
 from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
 from .reuse import ParseCache, code_digest, reusable_outputs, take_over
+from .storage_errors import storage_errors
 from .store import Corpus, Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
 from .vectors import VectorCache, embed_with_cache, embedding_backend, model_id
 
@@ -200,7 +201,13 @@ def _served(store: Store) -> tuple[Path | None, dict | None]:
 
 
 def build_index(settings: Settings, show_progress: bool = True) -> BuildReport:
-    """Build a new generation from `settings.archive_dir` and switch to it when complete."""
+    """Build a new generation from `settings.archive_dir` and switch to it when complete; StorageError
+    (the served generation untouched) when the disk refuses."""
+    with storage_errors(f"building the index in {settings.index_dir}", "The index being served is as it was."):
+        return _build_index(settings, show_progress)
+
+
+def _build_index(settings: Settings, show_progress: bool) -> BuildReport:
     report = BuildReport()
     started = time.perf_counter()
     store = Store(settings.index_dir)

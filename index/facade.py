@@ -51,6 +51,7 @@ from .ingest import add_files as _add_files
 from .snippets import Segment, paragraphs, snippet
 from .beir import Collection, best_passage_per_document, load_collection, measure, write_trec_run
 from .benchmark import embedding_rate, embedding_rates, passage_texts, prefill_vectors, synthetic_settings
+from .add_journal import settle_interrupted_add
 from .build import BuildReport, build_index, stale_reason, write_generation
 from .store import SCHEMA_VERSION, Store, load_vectors, read_documents, read_manifest, verify_checksums
 from .vectors import Embedder, cosine_top, embedding_backend, load_embedder, model_identity
@@ -165,13 +166,19 @@ class LiveArchive:
 
 
 def build(settings: Settings | None = None, show_progress: bool = True) -> BuildReport:
-    """Build a new index generation from the archive and switch to it (see index.build)."""
-    return build_index(settings or Settings.from_env(), show_progress)
+    """Build a new index generation from the archive and switch to it (see index.build); an add that
+    was killed is settled first (index.add_journal)."""
+    settings = settings or Settings.from_env()
+    settle_interrupted_add(settings)
+    return build_index(settings, show_progress)
 
 
 def index_staleness(settings: Settings | None = None) -> str | None:
-    """Why the index must be (re)built, or None when it matches the archive and this code."""
-    return stale_reason(settings or Settings.from_env())
+    """Why the index must be (re)built, or None when it matches the archive and this code; an add
+    that was killed is settled first."""
+    settings = settings or Settings.from_env()
+    settle_interrupted_add(settings)
+    return stale_reason(settings)
 
 
 @dataclass(frozen=True)
