@@ -23,7 +23,7 @@ from .keyword import build_keyword_index
 from .reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
 from .reuse import ParseCache, code_digest, reusable_outputs, take_over
 from .storage_errors import storage_errors
-from .store import Corpus, Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
+from .store import Corpus, Store, corpus_fingerprint, file_sha256, read_manifest, verify_checksums, write_documents
 from .vectors import VectorCache, embed_with_cache, embedding_backend, model_id
 
 
@@ -56,7 +56,9 @@ def archive_files(archive_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]
     for path in sorted(archive_dir.iterdir()):
         if path.name.startswith(".") or path.name == CATALOG_NAME:
             continue
-        if path.is_file() and path.suffix.lower() in ISSUE_SUFFIXES:
+        if path.is_symlink() and not path.resolve().is_relative_to(archive_dir.resolve()):
+            ignored.append((path.name, "a link to a file outside the archive; put the file itself there"))
+        elif path.is_file() and path.suffix.lower() in ISSUE_SUFFIXES:
             if path.stem in by_id:
                 reason = f"issue id {path.stem!r} is already that of {by_id[path.stem]}; rename one of them"
                 ignored.append((path.name, reason))
@@ -76,6 +78,7 @@ def stale_reason(settings: Settings) -> str | None:
         if current is None:
             return "no index has been built yet"
         manifest = read_manifest(current)
+        verify_checksums(current, manifest)  # a damaged generation must be built again, not served
     except ArchiveError as exc:
         return str(exc)
     files, _ = archive_files(settings.archive_dir)
@@ -154,9 +157,7 @@ def write_generation(store: Store, corpus: Corpus, model: str | None, manifest: 
         write_documents(building / "documents.json", corpus)
         previous, previous_manifest = _served(store)
         reused = reusable_outputs(previous, previous_manifest, manifest, file_sha256(building / "documents.json"))
-        if reused:
-            take_over(previous, building, reused)
-        report.reused = reused
+        report.reused = take_over(previous, previous_manifest, building, reused) if reused else []
 
         stage = time.perf_counter()
         cache = VectorCache(store.cache_path)

@@ -130,7 +130,7 @@ class LiveArchive:
     def __init__(self, settings: Settings, check_every_s: float = 1.0):
         self.settings = settings
         self._check_every_s = check_every_s
-        self._archive = Archive.open(settings)
+        self._archive = Archive.open_last_good(settings)
         self._refused: str | None = None
         self._checked_at = time.monotonic()
         self._lock = threading.Lock()
@@ -221,7 +221,7 @@ class Archive:
         self._passages = corpus.passages
         self._ordinal = {passage.id: i for i, passage in enumerate(corpus.passages)}
         self._vectors = load_vectors(generation, manifest)
-        self._keyword = KeywordIndex.open(generation / "keyword")
+        self._keyword = KeywordIndex.open(generation / "keyword", lambda: verify_checksums(generation, manifest))
         if self._keyword.doc_count != len(self._passages):
             raise IndexUnavailable(f"{generation.name}: keyword index holds {self._keyword.doc_count} passages, "
                                    f"documents.json {len(self._passages)}; rebuild the index")
@@ -251,6 +251,22 @@ class Archive:
         except Exception as exc:  # a damaged file can fail in any library it passes through
             raise IndexUnavailable(f"{generation.name} cannot be read ({type(exc).__name__}: {exc}); "
                                    "rebuild the index") from exc
+
+    @classmethod
+    def open_last_good(cls, settings: Settings) -> Archive:
+        """The served generation or, when it cannot be opened (damaged, another schema), the newest
+        kept one that can (logged); IndexUnavailable, with the served one's reason, when none can."""
+        try:
+            return cls.open(settings)
+        except IndexUnavailable as exc:
+            for generation in Store(settings.index_dir).complete():
+                try:
+                    archive = cls(generation, settings)
+                except Exception:  # noqa: BLE001 - damaged in any way: try the next one
+                    continue
+                log.warning("serving %s, the last good generation: %s", generation.name, exc)
+                return archive
+            raise
 
     def close(self) -> None:
         self._keyword.close()

@@ -15,7 +15,8 @@ import functools
 import math
 import re
 import threading
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -320,16 +321,41 @@ def _positive_terms(q: whoosh_query.Query) -> Iterable[str]:
 
 class KeywordIndex:
     """An open keyword index.  One searcher serves every call, behind a lock: Whoosh searchers are
-    not documented as safe to share between threads."""
+    not documented as safe to share between threads.
 
-    def __init__(self, searcher: Searcher) -> None:
+    Whoosh reads its segments when a search needs them, so a file damaged after the index was
+    opened fails in the middle of a search, in whatever library reads it.  `verify` (IndexUnavailable
+    when the index's files are damaged) tells such damage from a bug: when it finds damage, that
+    search and every later one is IndexUnavailable with the reason (an answer of 503, not 500).
+    """
+
+    def __init__(self, searcher: Searcher, verify: Callable[[], None] | None = None) -> None:
         self._searcher = searcher
         self._lock = threading.Lock()
         self._fast = FastOrScorer(searcher)  # queries scored with numpy, Whoosh's scores (index.keyword_fast)
+        self._verify = verify
+        self._damaged: str | None = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Around every read of the index (under the lock): damage found is IndexUnavailable."""
+        if self._damaged:
+            raise IndexUnavailable(self._damaged)
+        try:
+            yield
+        except Exception as exc:
+            if self._verify is None:
+                raise
+            try:
+                self._verify()
+            except IndexUnavailable as damaged:
+                self._damaged = str(damaged)
+                raise IndexUnavailable(self._damaged) from exc
+            raise
 
     @classmethod
-    def open(cls, directory: Path) -> KeywordIndex:
-        """Open the index in `directory`.
+    def open(cls, directory: Path, verify: Callable[[], None] | None = None) -> KeywordIndex:
+        """Open the index in `directory`; `verify` checks its files when a search fails (see the class).
 
         Raises IndexUnavailable if it is missing, damaged or built with another schema.
         """
@@ -350,7 +376,7 @@ class KeywordIndex:
             raise IndexUnavailable(
                 f"the keyword index in {directory} was built by another version: rebuild the index"
             )
-        return cls(searcher)
+        return cls(searcher, verify)
 
     @property
     def doc_count(self) -> int:
@@ -367,7 +393,7 @@ class KeywordIndex:
         if limit < 1 or q is whoosh_query.NullQuery or (allowed is not None and not allowed):
             return []
         docnums = None if allowed is None else set(allowed)
-        with self._lock:
+        with self._lock, self._reading():
             fast = self._fast.search(q, limit, docnums)
             if fast is not None:
                 return fast
@@ -380,7 +406,7 @@ class KeywordIndex:
         parts = _excluded_parts(parse_query(query))
         if not parts:
             return np.zeros(0, dtype=np.int64)
-        with self._lock:
+        with self._lock, self._reading():
             matched = self._fast.matches(whoosh_query.Or(parts))
             if matched is not None:
                 return np.flatnonzero(matched)
@@ -388,7 +414,7 @@ class KeywordIndex:
 
     def document_share(self, term: str) -> float:
         """The share of passages whose text holds the analysed `term` (0.0 to 1.0)."""
-        with self._lock:
+        with self._lock, self._reading():
             return self._searcher.doc_frequency(FIELD, term) / max(1, self._searcher.doc_count())
 
     def close(self) -> None:

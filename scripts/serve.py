@@ -1,11 +1,18 @@
 """`scripts/run`: serve the archive with waitress (a production WSGI server), the index and the model
-loaded once per process.  Host and port from --host/--port, else ARCHIVE_HOST/ARCHIVE_PORT."""
+loaded once per process.  Host and port from --host/--port, else ARCHIVE_HOST/ARCHIVE_PORT.
+
+The site comes up whenever a good index generation exists: when the index must be built (the archive
+changed, the code or model changed, the served generation is damaged), the last good generation is
+served at once and the build runs in the background, in its own process; the server switches to its
+generation when it is done, or logs why it failed and keeps serving.  Only with no good generation
+at all is the index built before serving (and a failure is the exit message)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import threading
 
@@ -13,7 +20,8 @@ import waitress
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
 
-from index.facade import Archive, ArchiveError, LiveArchive, Settings
+from index.config import ROOT
+from index.facade import Archive, ArchiveError, IndexUnavailable, LiveArchive, Settings, build, index_staleness
 from webapp import SECURITY_HEADERS, create_app
 
 log = logging.getLogger("archive.serve")
@@ -61,20 +69,66 @@ def create_server(app, host: str, port: int, threads: int, **options):
     return server
 
 
+class BackgroundBuild:
+    """`scripts/archive build` in a process of its own, while the server serves the last good
+    generation; its outcome is logged (its own messages go to the server's output)."""
+
+    def __init__(self, reason: str, serving: str):
+        log.info("serving %s while the index is built in the background: %s", serving, reason)
+        self.process = subprocess.Popen([sys.executable, "-m", "scripts.cli", "build"], cwd=ROOT,
+                                        stdin=subprocess.DEVNULL)
+        threading.Thread(target=self._report, name="background-build", daemon=True).start()
+
+    def _report(self) -> None:
+        status = self.process.wait()
+        if status == 0:
+            log.info("the background build is done; its generation is served from now on")
+        else:
+            log.error("the background build failed (exit status %s; its messages are above); "
+                      "still serving the last good generation", status)
+
+    def stop(self) -> None:
+        """Stop a build still running (it leaves the index as it was)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
+
+def open_or_build(settings: Settings, reason: str | None) -> tuple[LiveArchive, bool]:
+    """The last good generation, opened, and whether it had to be built first because there was none
+    (ArchiveError if that build fails)."""
+    try:
+        return LiveArchive(settings), False
+    except IndexUnavailable as exc:
+        if reason is None:
+            raise
+        print(f"no good index generation ({exc}); building the index: {reason}", file=sys.stderr, flush=True)
+        build(settings, show_progress=sys.stderr.isatty())
+        return LiveArchive(settings), True
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = parser().parse_args(argv)
     settings = Settings.from_env()
     try:
-        live = LiveArchive(settings)
+        reason = index_staleness(settings)  # None: the served generation is good and up to date
+        live, built = open_or_build(settings, reason)
         app = create_app(archive=live, settings=settings)
     except ArchiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     warm_model(live.current())
     server = create_server(app, args.host, args.port, args.threads)
+    background = None
+    if reason is not None and not built:
+        background = BackgroundBuild(reason, live.current().generation.name)
     print(f"Serving the newsletter archive on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
-    server.run()
+    try:
+        server.run()
+    finally:
+        if background:
+            background.stop()
     return 0
 
 
