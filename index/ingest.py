@@ -133,6 +133,10 @@ def _check(source: Path, archive_dir: Path, catalog: Catalog, force: bool) -> Ar
         raise AddRefused(f"{source.name}: not a newsletter issue file (expected {', '.join(ISSUE_SUFFIXES)})")
     if source.name.startswith("."):
         raise AddRefused(f"{source.name}: a hidden file's name; rename it")
+    outside = _link_outside_its_folder(source)
+    if outside:
+        raise AddRefused(f"{source.name}: a link to {str(outside)[:200]}, outside the folder the link is in; "
+                         "give the file itself")
     target = archive_dir / source.name
     if target.is_file() and source.is_file() and file_sha256(source) == file_sha256(target):
         return Arrival(source, target, IDENTICAL, None)
@@ -145,6 +149,14 @@ def _check(source: Path, archive_dir: Path, catalog: Catalog, force: bool) -> Ar
         raise AddRefused(f"{source.name}: its issue id {source.stem!r} is already that of {clash} in the archive; "
                          "rename the file")
     return Arrival(source, target, REPLACES if target.exists() else NEW, parsed)
+
+
+def _link_outside_its_folder(source: Path) -> Path | None:
+    """Where `source` leads when it is a link (or a chain of links) to a file outside its own folder:
+    `add` copies what is named, not whatever a link given to it points at (/etc/passwd)."""
+    folder = source.absolute().parent.resolve()
+    resolved = source.resolve()
+    return None if resolved.is_relative_to(folder) else resolved
 
 
 def _same_issue_id(source: Path, archive_dir: Path) -> str | None:
