@@ -1,12 +1,13 @@
 """What the disk refuses, said so that a person can act on it: a full disk, a read-only one, no
-permission, a directory where a file belongs.  `storage_errors` turns such an OSError into an
-ArchiveError with that message (the command line prints it, instead of a traceback); any other
-OSError passes through unchanged.
+permission, a directory where a file belongs.  `storage_errors` turns such an OSError (or the same
+refusal as SQLite, which holds the vector cache, reports it) into an ArchiveError with that message
+(the command line prints it, instead of a traceback); anything else passes through unchanged.
 """
 
 from __future__ import annotations
 
 import errno
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,8 +30,15 @@ _REMEDY = {
 }
 
 
-def describe(exc: OSError) -> str | None:
+# SQLite's messages for the same refusals (sqlite3 gives no errno).
+_SQLITE_ERRNO = {"database or disk is full": errno.ENOSPC, "attempt to write a readonly database": errno.EROFS}
+
+
+def describe(exc: OSError | sqlite3.OperationalError) -> str | None:
     """A message for `exc` that names the path and what to do, or None when it is not a storage problem."""
+    if isinstance(exc, sqlite3.OperationalError):
+        number = _SQLITE_ERRNO.get(str(exc))
+        return f"{_REMEDY[number]} (the vector cache)" if number else None
     remedy = _REMEDY.get(exc.errno)
     if remedy is None:
         return None
@@ -44,7 +52,7 @@ def storage_errors(doing: str, outcome: str) -> Iterator[None]:
     where, what to do. `outcome`" (outcome: what state things are left in)."""
     try:
         yield
-    except OSError as exc:
+    except (OSError, sqlite3.OperationalError) as exc:
         message = describe(exc)
         if message is None:
             raise

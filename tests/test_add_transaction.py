@@ -254,13 +254,16 @@ def fill(disk: Path, leave: int) -> None:
             remaining -= chunk
 
 
+@pytest.mark.parametrize("kb_left", [0, 16, 32, 56])
 def test_add_on_a_full_disk_fails_with_a_clear_message_and_keeps_the_old_file(small_disk, incoming, monkeypatch,
-                                                                                capsys):
+                                                                                capsys, kb_left):
+    """The disk fills at a different step for each amount left (on this archive): copying the new
+    files (0 KB), the build's first files (16), the vector cache, SQLite (32), the generation (56)."""
     settings = Settings(archive_dir=small_disk / "archive", index_dir=small_disk / "index", model=None)
     write_issue(settings.archive_dir, "2021-03.txt", OLD_ISSUE)
     build(settings, show_progress=False)
     generation = Store(settings.index_dir).current()
-    fill(small_disk, leave=64 * 1024)  # room for the new files, not for a new generation
+    fill(small_disk, leave=kb_left * 1024)  # not room for a new generation
     monkeypatch.setenv("ARCHIVE_DIR", str(settings.archive_dir))
     monkeypatch.setenv("ARCHIVE_INDEX_DIR", str(settings.index_dir))
 
