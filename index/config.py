@@ -7,6 +7,7 @@ table lists every variable.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     threads: int = 8  # request threads of the server
+    public_url: str | None = None  # where the site is public; every absolute link is built from it (webapp.hosts)
+    allowed_hosts: tuple[str, ...] = ()  # Host names, besides loopback ones, that links may be built from
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,6 +59,8 @@ class Settings:
             host=env.get("ARCHIVE_HOST", "127.0.0.1"),
             port=_positive(env, "ARCHIVE_PORT", 8000),
             threads=_positive(env, "ARCHIVE_THREADS", 8),
+            public_url=env.get("ARCHIVE_PUBLIC_URL", "").strip() or None,
+            allowed_hosts=tuple(name.lower() for name in re.split(r"[\s,]+", env.get("ARCHIVE_ALLOWED_HOSTS", "")) if name),
         )
 
     @property

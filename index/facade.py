@@ -16,7 +16,6 @@ import functools
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +24,10 @@ from index.citation import CitationFields, citation_fields
 from index.config import Settings
 from index.embed.models import load_embedder, load_word_pieces
 from index.embed.protocol import Embedder, WordPieces
+from index.export import write_csv
 from index.errors import ArchiveError, BadRequest, IndexUnavailable, UnknownId
 from index.figures.figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex
 from index.figures.records import (
-    DEFAULT_FIGURES_K,
-    FIGURE_KINDS,
-    FIGURE_SORTS,
     FigureQuery,
     FigureRecord,
     FigureResult,
@@ -38,15 +35,9 @@ from index.figures.records import (
     parse_figure_bound,
     validate_figure_query,
 )
-from index.figures.series import SERIES_KINDS, SERIES_MIN_SIMILARITY
-from index.records import COUNTRIES, Filters, Hit, Issue, IssueView, Passage, Section
+from index.records import Filters, Hit, Issue, IssueView, Passage, Section
 from index.search.facets import facet_counts
 from index.search.filters import (
-    MAX_K,
-    MAX_OFFSET,
-    MAX_QUERY_CHARS,
-    MAX_QUERY_WORDS,
-    MODES,
     FilterMasks,
     allowed_ordinals,
     parse_filter_date,
@@ -57,8 +48,6 @@ from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_b
 from index.search.keyword import KeywordIndex
 from index.search.matching import RELATED, Candidates
 from index.search.ordering import (
-    GROUPS,
-    SORTS,
     arrange,
     passage_days,
     passage_stories,
@@ -72,12 +61,13 @@ from index.search.results import SearchResult
 from index.search.semantic import SEMANTIC_MIN_SCORE, ranking_of
 from index.search.snippets import Segment, paragraphs, snippet
 from index.search.suggest import Speller, corrected
+from index.limits import LIMITS
 from index.store.add import AddRefused, AddReport, Arrival, check_files
 from index.store.add import add_files as _add_files
+from index.store.add_journal import settle_interrupted_add
 from index.store.build import BuildReport, build_index, stale_reason
 from index.store.generations import Store, load_vectors, read_documents, read_manifest, verify_checksums
 from index.store.preview import preview_json
-from index.text.languages import LANGUAGE_NAMES
 from index.text.numbers import join_number_groups
 
 log = logging.getLogger(__name__)
@@ -87,32 +77,8 @@ __all__ = [
     "SearchResult", "IssueView", "Related", "Filters", "Hit", "LIMITS",
     "FigureQuery", "FigureResult", "FigureRecord", "FigureSeries", "parse_filter_date", "parse_figure_bound",
     "ArchiveError", "BadRequest", "UnknownId", "IndexUnavailable", "AddRefused", "Arrival", "CitationFields", "Issue",
+    "write_csv",
 ]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What searches accept and offer, for the web app's forms and OpenAPI document and the CLI."""
-
-    modes: tuple[str, ...] = MODES
-    sorts: tuple[str, ...] = SORTS
-    groups: tuple[str, ...] = GROUPS
-    related_min_similarity: float = RELATED.min_similarity
-    related_min_margin: float = RELATED.min_margin
-    max_k: int = MAX_K
-    max_offset: int = MAX_OFFSET
-    max_query_chars: int = MAX_QUERY_CHARS
-    max_query_words: int = MAX_QUERY_WORDS
-    countries: tuple[str, ...] = COUNTRIES
-    figure_kinds: tuple[str, ...] = FIGURE_KINDS
-    figure_sorts: tuple[str, ...] = FIGURE_SORTS
-    default_figures_k: int = DEFAULT_FIGURES_K
-    series_kinds: tuple[str, ...] = SERIES_KINDS
-    series_min_similarity: float = SERIES_MIN_SIMILARITY
-    languages: tuple[tuple[str, str], ...] = tuple(LANGUAGE_NAMES.items())  # (code, name in English)
-
-
-LIMITS = Limits()
 
 
 class LiveArchive:
@@ -127,7 +93,7 @@ class LiveArchive:
     def __init__(self, settings: Settings, check_every_s: float = 1.0):
         self.settings = settings
         self._check_every_s = check_every_s
-        self._archive = Archive.open(settings)
+        self._archive = Archive.open_last_good(settings)
         self._refused: str | None = None
         self._checked_at = time.monotonic()
         self._lock = threading.Lock()
@@ -184,7 +150,7 @@ class Archive:
         self._passages = corpus.passages
         self._ordinal = {passage.id: i for i, passage in enumerate(corpus.passages)}
         self._vectors = load_vectors(generation, manifest)
-        self._keyword = KeywordIndex.open(generation / "keyword")
+        self._keyword = KeywordIndex.open(generation / "keyword", lambda: verify_checksums(generation, manifest))
         if self._keyword.doc_count != len(self._passages):
             raise IndexUnavailable(f"{generation.name}: keyword index holds {self._keyword.doc_count} passages, "
                                    f"documents.json {len(self._passages)}; rebuild the index")
@@ -218,6 +184,22 @@ class Archive:
         except Exception as exc:  # a damaged file can fail in any library it passes through
             raise IndexUnavailable(f"{generation.name} cannot be read ({type(exc).__name__}: {exc}); "
                                    "rebuild the index") from exc
+
+    @classmethod
+    def open_last_good(cls, settings: Settings) -> Archive:
+        """The served generation or, when it cannot be opened (damaged, another schema), the newest
+        kept one that can (logged); IndexUnavailable, with the served one's reason, when none can."""
+        try:
+            return cls.open(settings)
+        except IndexUnavailable as exc:
+            for generation in Store(settings.index_dir).complete():
+                try:
+                    archive = cls(generation, settings)
+                except Exception:  # noqa: BLE001 - damaged in any way: try the next one
+                    continue
+                log.warning("serving %s, the last good generation: %s", generation.name, exc)
+                return archive
+            raise
 
     def close(self) -> None:
         self._keyword.close()
@@ -474,13 +456,19 @@ class Archive:
 
 def build(settings: Settings | None = None, show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:
     """Build a new index generation from the archive and switch to it (see index.store.build); the
-    vectors come from the configured model, or from `embedder` when one is given."""
-    return build_index(settings or Settings.from_env(), show_progress, embedder)
+    vectors come from the configured model, or from `embedder` when one is given.  An add that was
+    killed is settled first (index.store.add_journal)."""
+    settings = settings or Settings.from_env()
+    settle_interrupted_add(settings)
+    return build_index(settings, show_progress, embedder)
 
 
 def index_staleness(settings: Settings | None = None) -> str | None:
-    """Why the index must be (re)built, or None when it matches the archive and this code."""
-    return stale_reason(settings or Settings.from_env())
+    """Why the index must be (re)built, or None when it matches the archive and this code; an add
+    that was killed is settled first."""
+    settings = settings or Settings.from_env()
+    settle_interrupted_add(settings)
+    return stale_reason(settings)
 
 
 def embedder_for(settings: Settings | None = None) -> Embedder:

@@ -1,13 +1,20 @@
-"""`scripts/archive`: build the index and search it from the command line.  Uses only index.facade."""
+"""`scripts/archive`: build the index and search it from the command line.  Uses only index.facade.
+
+Issue text is data from outside: what is printed for a person to read has its control characters
+(terminal escape sequences, bell, backspace, bidirectional overrides) taken out, so a newsletter
+issue cannot drive the terminal; --json output escapes them, and --csv is written as it is."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
+import re
 import sys
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from index.eval.beir import evaluate_beir
 from index.eval.judged import evaluate_archive, format_table
@@ -26,13 +33,51 @@ from index.facade import (
     parse_figure_bound,
     parse_filter_date,
     preview_files,
+    write_csv,
 )
 
 SNIPPET_CHARS = 240
+# Control characters that reach a terminal: C0 controls, DEL and the C1 controls (ESC and CSI among
+# them), and the bidirectional embeddings, overrides and isolates that reorder what it shows.
+_BEYOND_C0 = "\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_CONTROL_OUT = re.compile(f"[\x00-\x08\x0b-\x1f{_BEYOND_C0}]")  # tab and line feed kept
+_CONTROL_ERR = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_BEYOND_C0}]")  # and \r: a progress bar redraws with it
+_UNESCAPED_IN_JSON = re.compile(f"[{_BEYOND_C0}]")  # json.dumps escapes C0 itself
+
+
+class TerminalText:
+    """A text stream that drops the characters `pattern` matches from everything written to it."""
+
+    def __init__(self, stream, pattern: re.Pattern[str]):
+        self._stream, self._pattern = stream, pattern
+
+    def write(self, text: str) -> int:
+        return self._stream.write(self._pattern.sub("", text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def terminal_output(raw_stdout: bool) -> Iterator[None]:
+    """Inside, standard error and (unless `raw_stdout`: JSON, CSV) standard output lose control characters."""
+    saved = sys.stdout, sys.stderr
+    sys.stderr = TerminalText(sys.stderr, _CONTROL_ERR)
+    if not raw_stdout:
+        sys.stdout = TerminalText(sys.stdout, _CONTROL_OUT)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _json_text(data: object, **options) -> str:
+    """JSON with every control character escaped (the same data, nothing a terminal obeys)."""
+    return _UNESCAPED_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False, **options))
 
 
 def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    print(_json_text(data, indent=2))
 
 
 def _k(value: str) -> int:
@@ -254,7 +299,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
         result = evaluate_beir(Path(args.beir), args.split, args.k, settings,
                                Path(args.runs_out) if args.runs_out else None, show_progress=not args.json)
         if args.json:
-            print(json.dumps(result))
+            print(_json_text(result))
         else:
             _print_beir_table(result, args.k)
         return 0
@@ -262,7 +307,7 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
     if args.runs_out:
         Path(args.runs_out).write_text("".join(line + "\n" for line in report.runs_jsonl_lines()), encoding="utf-8")
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False))
+        print(_json_text(report.to_json()))
     else:
         print(format_table(report))
     return 0
@@ -278,8 +323,10 @@ def _figure_query(args: argparse.Namespace) -> FigureQuery:
 
 
 def _passage_link(settings: Settings, passage_id: str) -> str:
-    """Where `scripts/run` serves a passage (ARCHIVE_HOST, ARCHIVE_PORT)."""
-    return f"http://{settings.host}:{settings.port}/passages/{passage_id}"
+    """Where the site serves a passage: under ARCHIVE_PUBLIC_URL, else where `scripts/run` serves it
+    (ARCHIVE_HOST, ARCHIVE_PORT)."""
+    base = settings.public_url.rstrip("/") if settings.public_url else f"http://{settings.host}:{settings.port}"
+    return f"{base}/passages/{quote(passage_id)}"
 
 
 def _print_figures(result) -> None:
@@ -304,7 +351,7 @@ def cmd_figures(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(result.to_json())
     elif args.csv:
-        csv.writer(sys.stdout).writerows(result.csv_rows(lambda passage_id: _passage_link(settings, passage_id)))
+        write_csv(sys.stdout, result.csv_rows(lambda passage_id: _passage_link(settings, passage_id)))
     else:
         _print_figures(result)
     return 0
@@ -386,11 +433,15 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    try:
-        return args.run(args, Settings.from_env())
-    except ArchiveError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    with terminal_output(raw_stdout=getattr(args, "json", False) or getattr(args, "csv", False)):
+        try:
+            return args.run(args, Settings.from_env())
+        except ArchiveError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

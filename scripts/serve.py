@@ -1,19 +1,30 @@
 """`scripts/run`: serve the archive with waitress (a production WSGI server), the index and the model
-loaded once per process.  Host and port from --host/--port, else ARCHIVE_HOST/ARCHIVE_PORT."""
+loaded once per process.  Host and port from --host/--port, else ARCHIVE_HOST/ARCHIVE_PORT.
+
+The site comes up whenever a good index generation exists: when the index must be built (the archive
+changed, the code or model changed, the served generation is damaged), the last good generation is
+served at once and the build runs in the background, in its own process; the server switches to its
+generation when it is done, or logs why it failed and keeps serving.  Only with no good generation
+at all is the index built before serving (and a failure is the exit message)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import waitress
+from waitress.channel import HTTPChannel
+from waitress.task import ErrorTask
 
-from index.facade import Archive, ArchiveError, LiveArchive, Settings
-from webapp import create_app
+from index.facade import Archive, ArchiveError, IndexUnavailable, LiveArchive, Settings, build, index_staleness
+from webapp import SECURITY_HEADERS, create_app
 
 log = logging.getLogger("archive.serve")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def parser(settings: Settings) -> argparse.ArgumentParser:
@@ -37,19 +48,87 @@ def warm_model(archive: Archive) -> None:
     threading.Thread(target=load, name="warm-model", daemon=True).start()
 
 
+class _SecuredErrorTask(ErrorTask):
+    """waitress's own error answer (a request it cannot parse, headers or body too large), which never
+    reaches the app, with the app's security headers."""
+
+    def execute(self) -> None:
+        self.response_headers.extend(SECURITY_HEADERS.items())
+        super().execute()
+
+
+class _SecuredChannel(HTTPChannel):
+    error_task_class = _SecuredErrorTask
+
+
+def create_server(app, host: str, port: int, threads: int, **options):
+    """A waitress server for `app` that names no server (no Server header) and answers its own
+    errors with the security headers.  Start it with `.run()`."""
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="", **options)
+    server.channel_class = _SecuredChannel  # waitress makes each connection's channel from this
+    return server
+
+
+class BackgroundBuild:
+    """`scripts/archive build` in a process of its own, while the server serves the last good
+    generation; its outcome is logged (its own messages go to the server's output)."""
+
+    def __init__(self, reason: str, serving: str):
+        log.info("serving %s while the index is built in the background: %s", serving, reason)
+        self.process = subprocess.Popen([sys.executable, "-m", "scripts.cli", "build"], cwd=ROOT,
+                                        stdin=subprocess.DEVNULL)
+        threading.Thread(target=self._report, name="background-build", daemon=True).start()
+
+    def _report(self) -> None:
+        status = self.process.wait()
+        if status == 0:
+            log.info("the background build is done; its generation is served from now on")
+        else:
+            log.error("the background build failed (exit status %s; its messages are above); "
+                      "still serving the last good generation", status)
+
+    def stop(self) -> None:
+        """Stop a build still running (it leaves the index as it was)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=60)
+
+
+def open_or_build(settings: Settings, reason: str | None) -> tuple[LiveArchive, bool]:
+    """The last good generation, opened, and whether it had to be built first because there was none
+    (ArchiveError if that build fails)."""
+    try:
+        return LiveArchive(settings), False
+    except IndexUnavailable as exc:
+        if reason is None:
+            raise
+        print(f"no good index generation ({exc}); building the index: {reason}", file=sys.stderr, flush=True)
+        build(settings, show_progress=sys.stderr.isatty())
+        return LiveArchive(settings), True
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
         args = parser(settings).parse_args(argv)
-        live = LiveArchive(settings)
+        reason = index_staleness(settings)  # None: the served generation is good and up to date
+        live, built = open_or_build(settings, reason)
+        app = create_app(archive=live, settings=settings)
     except ArchiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     warm_model(live.current())
-    app = create_app(archive=live)
+    server = create_server(app, args.host, args.port, args.threads)
+    background = None
+    if reason is not None and not built:
+        background = BackgroundBuild(reason, live.current().generation.name)
     print(f"Serving the newsletter archive on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="", _quiet=True)
+    try:
+        server.run()
+    finally:
+        if background:
+            background.stop()
     return 0
 
 

@@ -65,3 +65,7 @@ def make_passage(ordinal: int, title: str, text: str) -> Passage:
     """A passage written for a test, known by its ordinal (id "p<ordinal>", section "s<ordinal>")."""
     return Passage(id=f"p{ordinal}", issue_id="issue", section_id=f"s{ordinal}", section_title=title, position=0,
                    text=text, countries=(), recurring=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (child processes, real servers)")

@@ -1,4 +1,4 @@
-"""Serving an app with waitress (as scripts/serve.py does) on a free loopback port, in a thread, for tests
+"""Serving an app with waitress (scripts/serve.py's create_server) on a free loopback port, in a thread, for tests
 that need a real socket: `with served(app, threads=4) as port: ...`.  Stopped cleanly on exit."""
 
 from __future__ import annotations
@@ -8,20 +8,26 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import waitress
 from waitress import wasyncore
+
+from scripts.serve import create_server
 
 
 @contextmanager
 def served(app, threads: int = 4, **options) -> Iterator[int]:
-    server = waitress.create_server(app, host="127.0.0.1", port=0, ident="", threads=threads, **options)
+    server = create_server(app, "127.0.0.1", 0, threads, **options)
     thread = threading.Thread(target=server.run, name="waitress-test", daemon=True)
     thread.start()
     try:
         yield server.effective_port
     finally:
-        # Closed from inside the server's own loop, so its select() never sees a closed socket.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        # Closed from inside the server's own loop, so its select() never sees a closed socket.  The
+        # loop may run the close (woken by an earlier pull) before this pull writes to the trigger,
+        # whose pipe the close has then shut: the server is closed either way.
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            pass
         thread.join(timeout=30)
         server.task_dispatcher.shutdown()
 

@@ -341,20 +341,20 @@ def test_a_catalog_change_is_parsed_again(settings):
 
 def test_a_damaged_parse_cache_entry_is_parsed_again(settings):
     build(settings, show_progress=False)
-    entries = list(Store(settings.index_dir).parse_cache_dir.glob("*.pickle"))
+    entries = list(Store(settings.index_dir).parse_cache_dir.glob("*.json"))
     assert len(entries) == 2
     for entry in entries:
-        entry.write_bytes(b"not a pickle")
+        entry.write_bytes(b"not an entry")
     report = build(settings, show_progress=False)
     assert report.issues == 2
-    assert all(entry.read_bytes() != b"not a pickle" for entry in entries)
+    assert all(entry.read_bytes() != b"not an entry" for entry in entries)
 
 
 def test_a_removed_file_leaves_the_parse_cache(settings):
     build(settings, show_progress=False)
     (settings.archive_dir / "b.md").unlink()
     build(settings, show_progress=False)
-    assert len(list(Store(settings.index_dir).parse_cache_dir.glob("*.pickle"))) == 1
+    assert len(list(Store(settings.index_dir).parse_cache_dir.glob("*.json"))) == 1
 
 
 def test_a_damaged_keyword_index_is_not_taken_over(settings):

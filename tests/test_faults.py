@@ -272,17 +272,20 @@ def test_a_damaged_generation_is_refused_and_the_last_good_one_keeps_serving(goo
 
 
 def test_with_no_good_generation_the_server_does_not_start(good_index, tmp_path, monkeypatch, capsys):
+    """With no good generation to serve, scripts/run builds one first; when it cannot (here the
+    archive holds nothing readable), it exits with both reasons instead of serving."""
     from scripts import serve
 
     settings = copy_index(good_index, tmp_path / "index")
     keyword_file(current(settings.index_dir), ".seg").unlink()
-    monkeypatch.setenv("ARCHIVE_DIR", str(settings.archive_dir))
+    (tmp_path / "empty-archive").mkdir()
+    monkeypatch.setenv("ARCHIVE_DIR", str(tmp_path / "empty-archive"))
     monkeypatch.setenv("ARCHIVE_INDEX_DIR", str(settings.index_dir))
     monkeypatch.delenv("ARCHIVE_MODEL", raising=False)
-    monkeypatch.setattr(serve.waitress, "serve", lambda *a, **k: pytest.fail("served a damaged index"))
+    monkeypatch.setattr(serve, "create_server", lambda *a, **k: pytest.fail("served a damaged index"))
     assert serve.main(["--port", "0"]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("error: ") and ".seg is missing" in error and "rebuild the index" in error
+    assert ".seg is missing" in error and "error: no readable newsletter issue" in error, error
     with pytest.raises(IndexUnavailable):
         create_app(settings=settings)
 

@@ -13,7 +13,7 @@ from index.config import ROOT
 LIBRARY = ROOT / "index"
 # Lowest first: a module may import its own layer and those before it, never one after it.
 LAYERS = [("index.records", "index.errors", "index.config"), ("index.text",), ("index.embed",), ("index.ingest",),
-          ("index.search",), ("index.figures",), ("index.store",), ("index.citation",),
+          ("index.search",), ("index.figures",), ("index.limits",), ("index.store",), ("index.citation", "index.export"),
           ("index.facade",), ("index.eval",)]
 MAX_MODULE_LINES = 500
 MAX_TOP_LEVEL_MODULES = 8

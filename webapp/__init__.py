@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from index.facade import Archive, ArchiveError, BadRequest, IndexUnavailable, LiveArchive, Settings, UnknownId
 
 from . import api, feeds, figure_pages, pages
+from .hosts import guard_hosts
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +31,15 @@ STATUS_OF = {BadRequest: 400, UnknownId: 404, IndexUnavailable: 503}
 
 def create_app(archive: Archive | LiveArchive | None = None, settings: Settings | None = None, **config) -> Flask:
     """The Flask app serving `archive`, or else the index that `settings` (default: the environment's)
-    names, switching to each new generation when a build completes."""
+    names, switching to each new generation when a build completes.  Links are built as `settings`
+    say (webapp.hosts); ArchiveError for a configuration that cannot be used."""
+    settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config.update(config)
     app.json.sort_keys = False
     app.json.ensure_ascii = False
-    app.extensions["archive"] = archive or LiveArchive(settings or Settings.from_env())
+    guard_hosts(app, settings)
+    app.extensions["archive"] = archive or LiveArchive(settings)
     app.register_blueprint(pages.bp)
     app.register_blueprint(figure_pages.bp)
     app.register_blueprint(feeds.bp)

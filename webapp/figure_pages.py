@@ -4,13 +4,12 @@ their own."""
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from index.facade import LIMITS, BadRequest, FigureRecord, FigureResult, FigureSeries
+from index.facade import LIMITS, BadRequest, FigureRecord, FigureResult, FigureSeries, write_csv
 
 from .charts import series_chart
 from .links import absolute_url
@@ -94,7 +93,7 @@ def file_stem(series: FigureSeries) -> str:
 def csv_download(rows: list[list], filename: str) -> Response:
     """`rows` as a CSV file to save under `filename`: the one writer every CSV export of the site goes through."""
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    write_csv(out, rows)
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import mimetypes
 from urllib.parse import urlencode
@@ -11,7 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request, send_
 from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
-from index.facade import LIMITS, BadRequest, Related, SearchResult, UnknownId
+from index.facade import LIMITS, BadRequest, Related, SearchResult, UnknownId, write_csv
 
 from .citations import DEFAULT_FORMAT, FORMATS, check_format, passage_citation, render
 from .params import (
@@ -158,14 +157,12 @@ def search_csv():
     """The search's hits as CSV, one row per passage, in rank order."""
     result = parse_search(request.args).run(current_archive())
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for rank, hit in enumerate(result.hits, start=result.offset + 1):
-        issue = hit.issue
-        writer.writerow([rank, hit.passage.id, f"{hit.score:.6f}", hit.passage.section_title, issue.id, issue.number,
-                         issue.date.iso if issue.date else "", issue.date_inferred, "; ".join(hit.passage.countries),
-                         found_by_text(hit.found_by),
-                         url_for("pages.passage", passage_id=hit.passage.id, _external=True), hit.passage.text])
+    write_csv(out, [CSV_COLUMNS, *(
+        [rank, hit.passage.id, f"{hit.score:.6f}", hit.passage.section_title, hit.issue.id, hit.issue.number,
+         hit.issue.date.iso if hit.issue.date else "", hit.issue.date_inferred, "; ".join(hit.passage.countries),
+         found_by_text(hit.found_by), url_for("pages.passage", passage_id=hit.passage.id, _external=True),
+         hit.passage.text]
+        for rank, hit in enumerate(result.hits, start=result.offset + 1))])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="search.csv"'})
 

@@ -27,10 +27,11 @@ from index.figures.forms import (
     AMOUNT,
     CURRENCY_AFTER,
     CURRENCY_BEFORE,
-    QUALIFIER_BEFORE,
+    CURRENCY_BEFORE_CHARS,
     SCALE,
     TIME_UNIT,
     currency_code,
+    qualifier_before,
     scale_of,
     time_unit_of,
 )
@@ -118,9 +119,11 @@ _NOT_FIGURES = tuple(re.compile(pattern, re.IGNORECASE | re.MULTILINE) for patte
     # The disease's name, also printed without its hyphen in headings ("COVID 19 OUTBREAK").
     r"\bCOVID[- ]?19\b",
     # Digits inside e-mail addresses, web addresses and footnote marks.
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+    # An address is matched only from the start of its run of address characters (the lookbehinds), so
+    # a long run of them is not scanned again from each of its characters.
+    r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
     r"(?:https?://|www\.)\S+",
-    r"\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|int|ru|kz|kg|tj|uz|tm)/\S*",
+    r"(?<![\w.-])\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|int|ru|kz|kg|tj|uz|tm)/\S*",
     r"<sup>\s*\d+\s*</sup>|\[\d+\]",
     # Ordinals: "1st", "23rd", and list markers "1." / "2)" that open a line.
     r"\b\d+(?:st|nd|rd|th)\b",
@@ -158,7 +161,8 @@ _FIGURE = re.compile(rf"""
 """, re.VERBOSE | re.IGNORECASE)
 
 # A printed breakdown right after a figure: "(m691/f440)", "(M: 691, F: 440)", "(691 men, 440 women)".
-_BREAKDOWN = re.compile(r"\s*\((?P<body>[^()\n]*\d[^()\n]*)\)")
+# (The digit is looked for ahead, so a bracket that never closes is read once, not once per digit in it.)
+_BREAKDOWN = re.compile(r"\s*\((?=[^()\n]*\d)(?P<body>[^()\n]*)\)")
 _BREAKDOWN_ITEM = re.compile(r"\s*(?:(?P<code>[a-z]+)\s*:?\s*(?P<number>\d[\d,]*)|"
                              r"(?P<number_first>\d[\d,]*)\s+(?P<word>[a-z]+))\s*", re.IGNORECASE)
 _BREAKDOWN_NAMES = {"m": "male", "male": "male", "males": "male", "men": "male", "f": "female", "female": "female",
@@ -208,7 +212,7 @@ def _overlaps(span: tuple[int, int], spans: dict[tuple[int, int], str]) -> bool:
 def _figure(text: str, match: re.Match[str]) -> FigureMention | None:
     """The mention for one number found by _FIGURE, or None for a year standing alone."""
     start, end = match.start(), match.end()
-    currency = CURRENCY_BEFORE.search(text, 0, start)
+    currency = CURRENCY_BEFORE.search(text, max(0, start - CURRENCY_BEFORE_CHARS), start)
     if currency:
         start = currency.start()
     elif currency := CURRENCY_AFTER.match(text, end):
@@ -218,7 +222,7 @@ def _figure(text: str, match: re.Match[str]) -> FigureMention | None:
         parts = (("from", _number(match.group("amount"))), ("to", _number(match.group("upper"))))
     elif breakdown := _breakdown(text, end):
         parts, end = breakdown
-    qualifier = QUALIFIER_BEFORE.search(text, 0, start)
+    qualifier = qualifier_before(text, start)
     kind = _kind(match, currency)
     if kind == COUNT and _is_year(text, match, qualifier):
         return None

@@ -41,10 +41,21 @@ _CURRENCY_CODES = {"$": "USD", "us$": "USD", "us dollars": "USD", "dollars": "US
 _RUSSIAN_CURRENCIES = (("долл", "USD"), ("евро", "EUR"), ("сомони", "TJS"), ("сом", "KGS"), ("тенге", "KZT"),
                        ("сум", "UZS"), ("манат", "TMT"), ("рубл", "RUB"))
 
+CURRENCY_BEFORE_CHARS = 4  # "US$ ": the most CURRENCY_BEFORE reads before a figure
+QUALIFIER_CHARS = 16  # "approximately ": the most QUALIFIER_BEFORE reads before a figure (a run of spaces aside)
 QUALIFIER_BEFORE = re.compile(r"\b(?P<qualifier>more than|less than|fewer than|over|under|around|about|nearly|"
                               r"almost|approximately|up to|at least|some|roughly|close to|"
                               r"более чем|более|свыше|не менее|не более|менее|около|почти|примерно|приблизительно|"
                               r"порядка|до)\s+$", re.IGNORECASE)
+
+
+def qualifier_before(text: str, start: int) -> re.Match[str] | None:
+    """The qualifier ("more than", "около") printed right before `start`: only the few characters it
+    can take are searched, not all the text before it."""
+    words_end = start
+    while words_end > 0 and text[words_end - 1].isspace():
+        words_end -= 1
+    return QUALIFIER_BEFORE.search(text, max(0, words_end - QUALIFIER_CHARS), start)
 
 
 def scale_of(printed: str) -> int:

@@ -13,8 +13,11 @@ by the words that introduce it, in either language.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from functools import lru_cache
 
-from index.figures.forms import AMOUNT, QUALIFIER_BEFORE, SCALE
+from index.figures.forms import AMOUNT, SCALE, qualifier_before
 from index.text import russian
 from index.text.languages import RUSSIAN, word_language
 
@@ -110,11 +113,22 @@ def label_before(text: str, start: int) -> str:
     return _trim(phrase[::-1])
 
 
+# How far from a figure its label is looked for, so that a long line costs no more than a short one:
+# ample for _LABEL_WORDS words and the linking words and numbers between them and the figure.
+_NEAR_CHARS = 160
+_NEAR_WORDS = 3 * _LABEL_WORDS
+
+
 def _words_before(text: str, start: int) -> list[str]:
-    """The words of the figure's line before it, nearest first, its qualifier ("more than") left out."""
-    before = text[text.rfind("\n", 0, start) + 1:start]
-    qualifier = QUALIFIER_BEFORE.search(before)
-    return _WORD.findall(before[:qualifier.start()] if qualifier else before)[::-1]
+    """The words of the figure's line before it, nearest first, its qualifier ("more than") left out.
+    Only the last _NEAR_CHARS characters of the line are read (a word they cut is left out), so a
+    long line costs no more than a short one."""
+    window_start = max(0, start - _NEAR_CHARS)
+    newline = text.rfind("\n", window_start, start)
+    before = text[newline + 1 if newline >= 0 else window_start:start]
+    qualifier = qualifier_before(before, len(before))
+    words = _WORD.findall(before[:qualifier.start()] if qualifier else before)[::-1]
+    return words[:-1] if newline < 0 and window_start > 0 else words
 
 
 def _trim(words: list[str]) -> str:
@@ -134,13 +148,19 @@ def _is_plural(word: str) -> bool:
 
 
 def line_after(text: str, end: int) -> list[str]:
-    line_end = text.find("\n", end)
-    return _WORD.findall(text[end:line_end if line_end >= 0 else len(text)])
+    """The first _NEAR_WORDS words of the figure's line after it (no label reads further)."""
+    words, position = [], end
+    for word in _WORD.finditer(text, end):
+        if len(words) == _NEAR_WORDS or "\n" in text[position:word.start()]:
+            break
+        words.append(word.group())
+        position = word.end()
+    return words
 
 
 # --- Stat blocks: a number on its own line over its label -------------------------------------------
 
-_MARKUP = re.compile(r"<sup>.*?</sup>|[*#]")
+_MARKUP = re.compile(r"<sup>(?:(?!</?sup>).)*</sup>|[*#]")  # a scan stops at the next <sup>: no rescans
 _STAT_LABEL_WORDS = 4
 _HEADING_WORDS = 8
 
@@ -150,25 +170,40 @@ def stat_block(text: str, match: re.Match[str]) -> tuple[str, str] | None:
     prefixed by the block's heading ("COVID-19 overview in Central Asia: Registered"), and its
     "sentence", the two lines ("76,698 Registered").  None for a figure inside prose."""
     lines = _lines(text)
-    for index, (start, end, line) in enumerate(lines):
-        if start <= match.start() < end and line == match.group() and index + 1 < len(lines):
-            label = lines[index + 1][2]
-            if not _is_stat_label(label):
-                return None
-            heading = _stat_block_heading([line for _, _, line in lines[:index]])
-            return (f"{heading}: {label}" if heading else label), f"{line} {label}"
-    return None
+    index = bisect_right(lines.starts, match.start()) - 1
+    if index < 0 or not match.start() < lines.ends[index] or lines.text[index] != match.group() \
+            or index + 1 >= len(lines.text):
+        return None
+    line, label = lines.text[index], lines.text[index + 1]
+    if not _is_stat_label(label):
+        return None
+    heading = lines.headings_above[index]
+    return (f"{heading}: {label}" if heading else label), f"{line} {label}"
 
 
-def _lines(text: str) -> list[tuple[int, int, str]]:
-    """The non-blank lines of `text`: where each starts and ends, and its text without markup."""
-    lines, start = [], 0
+@dataclass(frozen=True)
+class _Lines:
+    """The non-blank lines of a text: where each starts and ends, its text without markup, and the
+    stat-block heading above it (`_stat_block_headings`)."""
+
+    starts: list[int]
+    ends: list[int]
+    text: list[str]
+    headings_above: list[str]
+
+
+@lru_cache(maxsize=2)
+def _lines(text: str) -> _Lines:
+    """The lines of `text`, worked out once per text: every figure of it asks."""
+    starts, ends, lines, start = [], [], [], 0
     for line in text.split("\n"):
         clean = _MARKUP.sub("", line).strip()
         if clean:
-            lines.append((start, start + len(line), clean))
+            starts.append(start)
+            ends.append(start + len(line))
+            lines.append(clean)
         start += len(line) + 1
-    return lines
+    return _Lines(starts, ends, lines, _stat_block_headings(lines))
 
 
 def _is_stat_label(line: str) -> bool:
@@ -179,18 +214,17 @@ def _is_number_line(line: str) -> bool:
     return bool(re.fullmatch(AMOUNT, line))
 
 
-def _stat_block_heading(lines_above: list[str]) -> str:
-    """The first line above a stat block that is neither one of its figures nor their labels nor a
-    bracketed aside like "(Kazakhstan, Kyrgyzstan, ...)", if it is short and not a sentence."""
-    for position in range(len(lines_above) - 1, -1, -1):
-        line = lines_above[position]
-        is_label_of_figure = position > 0 and _is_number_line(lines_above[position - 1])
-        if _is_number_line(line) or is_label_of_figure or (line.startswith("(") and line.endswith(")")):
-            continue
-        if len(line.split()) <= _HEADING_WORDS and not line.endswith((".", "!", "?")):
-            return line
-        return ""
-    return ""
+def _stat_block_headings(lines: list[str]) -> list[str]:
+    """For each line, the heading of a stat block that would start below the line before it: the
+    nearest line above that is neither a figure nor a figure's label nor a bracketed aside like
+    "(Kazakhstan, Kyrgyzstan, ...)", if it is short and not a sentence.  One pass over the lines."""
+    headings, heading = [], ""
+    for position, line in enumerate(lines):
+        headings.append(heading)
+        is_label_of_figure = position > 0 and _is_number_line(lines[position - 1])
+        if not (_is_number_line(line) or is_label_of_figure or (line.startswith("(") and line.endswith(")"))):
+            heading = line if len(line.split()) <= _HEADING_WORDS and not line.endswith((".", "!", "?")) else ""
+    return headings
 
 
 # --- Sentences -----------------------------------------------------------------------------------------
@@ -202,9 +236,14 @@ _SENTENCE_END = re.compile(r"\s*\n\s*|(?<=[.!?])[\"”’)]*\s+(?=[^a-zа-яё\s
 
 def sentence_at(text: str, position: int) -> str:
     """The sentence of `text` that holds `position`, stripped."""
-    start = 0
-    for boundary in _SENTENCE_END.finditer(text):
-        if boundary.start() > position:
-            return text[start:boundary.start()].strip(" *")
-        start = boundary.end()
-    return text[start:].strip(" *")
+    starts, ends = _sentence_boundaries(text)
+    index = bisect_right(starts, position)  # the first boundary that starts after `position`
+    start = ends[index - 1] if index else 0
+    return text[start:starts[index] if index < len(starts) else len(text)].strip(" *")
+
+
+@lru_cache(maxsize=2)
+def _sentence_boundaries(text: str) -> tuple[list[int], list[int]]:
+    """Where each sentence end of `text` starts and ends, found once per text: every figure asks."""
+    boundaries = list(_SENTENCE_END.finditer(text))
+    return [b.start() for b in boundaries], [b.end() for b in boundaries]

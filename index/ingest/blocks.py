@@ -29,16 +29,21 @@ class Block:
 
 _BULLETS = re.compile(r"[●◆◇■□▪▫•►▶✓✔]")
 _LIST_ITEM = re.compile(r"^[-*+]\s+")
-_LINK = re.compile(r"\[((?:\\.|[^\]\\])*)\]\(([^)]*)\)")
-_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
-_SUPERSCRIPT = re.compile(r"<sup>.*?</sup>", re.I)
+# No pattern that reads untrusted text may backtrack over it: each one's scan from a starting point
+# stops at the next place another scan could start (a bracket, a "<"), so the scans never overlap
+# and a line is read in linear time, however many brackets it holds.  A link's text holds no
+# unescaped bracket and its address no bracket or parenthesis; an escaped bracket opens no link.
+_LINK = re.compile(r"(?<!\\)\[((?:\\.|[^\[\]\\])*)\]\(([^()\[\]]*)\)")
+_AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>")
+_SUPERSCRIPT = re.compile(r"<sup>(?:(?!</?sup>).)*</sup>", re.I)
 _EMPHASIS = re.compile(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)")
-_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$")
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(\S.*)$")  # closing hashes are taken off by _heading_text
 _FOLLOW_US = re.compile(r"^(follow us\b|go to .{0,40}\bfacebook\b)", re.I)
 _CAPTION_LEAD = re.compile(r"^(photo( above| below)?( by\b|:)|footage from\b|фото\s*:|фото\s+(мом|автора)\b)", re.I)
 _CAPTION_ANYWHERE = re.compile(r"\bclick on the (photo|picture|image)\b", re.I)
 _STUB_LINK_TEXTS = {"here", "click here", "link", "more"}
-_EMAIL_OR_URL = re.compile(r"\S+@\S+\.\w+|https?://|www\.|\.com/")
+EMAIL = re.compile(r"(?<!\S)[^\s@]+@\S+\.\w+")  # starts only where a word does: no rescan of a long word
+_EMAIL_OR_URL = re.compile(rf"{EMAIL.pattern}|https?://|www\.|\.com/")
 _RUSSIAN_YEAR = r"(?:\s+г\.|\s+года)?"  # "14 мая 2021 г.", "14 мая 2021 года"
 _DATELINE = re.compile(
     rf"^(?P<date>{dates.MONTH}\s+\d{{1,2}},\s*{dates.YEAR}|\d{{1,2}}\s+{dates.MONTH}\s+{dates.YEAR}{_RUSSIAN_YEAR}),\s*\S.*$",
@@ -48,6 +53,7 @@ _PRESS_DATELINE = re.compile(rf"^(?P<dateline>[A-ZА-ЯЁ][\w-]+(?: [A-ZА-ЯЁ]
                              rf"{_RUSSIAN_YEAR})\s+[–—-]\s", re.I)
 
 MAX_HEADING_WORDS = 30
+MAX_HEADING_CHARS = 300  # a story title is repeated with each of its passages: no endless "word" makes one
 MAX_DATELINE_WORDS = 12
 MAX_CAPTION_SENTENCE_WORDS = 25
 
@@ -119,13 +125,13 @@ def _heading_text(lines: list[str]) -> str | None:
     """The heading a block makes, or None: a markdown heading, or a short run of ALL-CAPS lines in one
     language (Latin or Cyrillic capitals)."""
     if len(lines) == 1 and (m := _MARKDOWN_HEADING.match(lines[0].strip())):
-        text = strip_markup(m.group(1))
-        return None if is_country_name(text) else text
+        text = strip_markup(m.group(1).rstrip("#").rstrip() or m.group(1))
+        return None if is_country_name(text) or len(text) > MAX_HEADING_CHARS else text
     if len(lines) > 3:
         return None
     text = " ".join(strip_markup(line) for line in lines).strip()
     letters = [c for c in text if c.isalpha()]
-    if len(text.split()) < 2 or len(text.split()) > MAX_HEADING_WORDS or not letters:
+    if len(text.split()) < 2 or len(text.split()) > MAX_HEADING_WORDS or len(text) > MAX_HEADING_CHARS or not letters:
         return None
     if len({language_of(line) for line in lines}) > 1:
         return None  # a name in two languages, line by line ("АЛМАТИНСКИЙ ПРОЦЕСС" over "ALMATY PROCESS"), is a logo

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from index.config import EmbeddingSettings
 from index.embed.models import load_word_pieces
@@ -43,40 +43,72 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def _fitter(title: str, pieces: WordPieces) -> Callable[[str], bool]:
-    def fits(text: str) -> bool:
+@dataclass(frozen=True)
+class _Fit:
+    """Whether a text fits in one passage of the story `title`: `fit(text)`.
+
+    `sizes` lets a run of units be measured as it grows without reading it again for each unit
+    added (which made a long line quadratic): the model's tokenizer cuts text into words at spaces
+    and punctuation before cutting words into pieces, so units joined by a space or a line break
+    take the sum of their pieces, and "title. text" the pieces of "title." and of the text.
+    """
+
+    title: str
+    pieces: WordPieces
+
+    def __call__(self, text: str) -> bool:
         if _words(text) > MAX_WORDS:
             return False
-        return not pieces.reads(language_of(text)) or pieces.count(f"{title}. {text}") <= pieces.limit
+        return not self.pieces.reads(language_of(text)) or self.pieces.count(f"{self.title}. {text}") <= self.pieces.limit
 
-    return fits
+    @functools.cached_property
+    def room(self) -> int:
+        """The word pieces a passage's text may take beside its story title."""
+        return self.pieces.limit - self.pieces.count(f"{self.title}.")
+
+    def sizes(self, units: list[str]) -> list[tuple[int, int]]:
+        """(words, word pieces) of each unit; no pieces counted in a language the model does not read."""
+        return [(_words(unit), self.pieces.count(unit) if self.pieces.reads(language_of(unit)) else 0)
+                for unit in units]
 
 
-def split_long(text: str, fits: Callable[[str], bool]) -> list[str]:
+def split_long(text: str, fits: _Fit) -> list[str]:
     """`text` cut into pieces that each fit, of near-equal length: between list items where it is a
-    list, else at sentence ends, else (a run-on "sentence") between words."""
+    list, else at sentence ends, else (a run-on "sentence") between words, else (one endless word)
+    every so many characters, so that no passage is ever longer than a passage can be."""
     if fits(text):
         return [text]
     for separator, units in (("\n", text.split("\n")), (" ", split_sentences(text)), (" ", text.split())):
         if len(units) > 1:
             return [piece for packed in _pack(units, separator, fits) for piece in split_long(packed, fits)]
-    return [text]
+    return _cut(text, fits)
 
 
-def _pack(units: list[str], separator: str, fits: Callable[[str], bool]) -> list[str]:
-    """Consecutive units joined into pieces, at least two, of about the same number of words."""
-    total = sum(_words(unit) for unit in units)
+def _cut(word: str, fits: _Fit) -> list[str]:
+    """One endless word (nowhere to cut it) cut every so many characters, read once: a character is
+    at most one word piece, so each piece fits beside the story title."""
+    step = max(fits.room, MIN_WORDS)
+    return [word[start:start + step] for start in range(0, len(word), step)]
+
+
+def _pack(units: list[str], separator: str, fits: _Fit) -> list[str]:
+    """Consecutive units joined into pieces, at least two, of about the same number of words; each
+    unit measured once (_Fit.sizes)."""
+    sizes = fits.sizes(units)
+    total = sum(words for words, _ in sizes)
     target = total / max(2, math.ceil(total / MAX_WORDS))
     pieces: list[str] = []
     current: list[str] = []
-    for unit in units:
-        if current and not fits(separator.join(current + [unit])):
+    words = count = 0
+    for unit, (unit_words, unit_pieces) in zip(units, sizes):
+        if current and not (words + unit_words <= MAX_WORDS and count + unit_pieces <= fits.room):
             pieces.append(separator.join(current))
-            current = []
+            current, words, count = [], 0, 0
         current.append(unit)
-        if _words(" ".join(current)) >= target:
+        words, count = words + unit_words, count + unit_pieces
+        if words >= target:
             pieces.append(separator.join(current))
-            current = []
+            current, words, count = [], 0, 0
     if current:
         pieces.append(separator.join(current))
     return pieces
@@ -86,7 +118,7 @@ def size_passages(paragraphs: list[Paragraph], title: str, pieces: WordPieces) -
     """Passages for the story `title`, in reading order, each within what `pieces` (the embedding
     model's tokenizer) allows.  Story text and boilerplate are packed separately, so a contact block
     between two short paragraphs does not keep them apart."""
-    fits = _fitter(title, pieces)
+    fits = _Fit(title, pieces)
     units = [(index, Paragraph(piece, p.recurring, p.page))
              for index, p in enumerate(paragraphs) for piece in split_long(p.text, fits)]
     packed = (_merge_short([u for u in units if not u[1].recurring], fits)
@@ -94,7 +126,7 @@ def size_passages(paragraphs: list[Paragraph], title: str, pieces: WordPieces) -
     return [passage for _, passage in sorted(packed, key=lambda item: item[0])]
 
 
-def _merge_short(units: list[tuple[int, Paragraph]], fits: Callable[[str], bool]) -> list[tuple[int, Paragraph]]:
+def _merge_short(units: list[tuple[int, Paragraph]], fits: _Fit) -> list[tuple[int, Paragraph]]:
     """Neighbouring units merged while one of them cannot stand alone; each passage keeps the
     reading position of its first unit."""
     merged: list[tuple[int, Paragraph]] = []

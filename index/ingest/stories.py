@@ -12,17 +12,17 @@ import re
 from dataclasses import dataclass, field
 
 from index.ingest import dates
-from index.ingest.blocks import Block, mend_page_breaks, press_dateline
+from index.ingest.blocks import EMAIL, Block, mend_page_breaks, press_dateline
 from index.ingest.countries import countries_in, is_country_name
 from index.records import COUNTRIES
 
 GENERATED_TITLE_WORDS = 8
+GENERATED_TITLE_CHARS = 100  # eight words of prose; an endless "word" is cut
 _MISSION_OPENING = re.compile(r"^IOM (?:in )?(" + "|".join(COUNTRIES) + r")\b")
 _RUSSIAN_MISSION_OPENING = re.compile(r"^(?:Миссия )?МОМ (?:в|во) (\w+)")  # "МОМ в Кыргызстане провела …"
 # "On 12 November, IOM …", "On November 23-26, …": a paragraph that opens with the date of its event
 _DATED_OPENING = re.compile(rf"^On (?P<date>{dates.DAY}(?:{dates.DASH}{dates.DAY})? {dates.MONTH}|"
                             rf"{dates.MONTH} {dates.DAY}(?:{dates.DASH}{dates.DAY})?)(?:,? {dates.YEAR})?, ", re.I)
-_EMAIL = re.compile(r"\S+@\S+\.\w+")
 _PHONE = re.compile(r"\(\d{3,6}\)|\+\d{9,15}")
 _CONTACT_LEAD = re.compile(r"^contacts?\b[ :]*(iom|e-?mail|us\b|information|details|addresses|numbers)", re.I)
 
@@ -52,7 +52,7 @@ class DraftSection:
 def is_recurring(text: str) -> bool:
     """Contacts and hotline blocks: an e-mail address, a "Contact IOM …"/"Contact email …" line, a
     bare country label from a contact list, or a hotline with its number."""
-    if _EMAIL.search(text) or _CONTACT_LEAD.match(text) or is_country_name(text):
+    if EMAIL.search(text) or _CONTACT_LEAD.match(text) or is_country_name(text):
         return True
     return "hotline" in text.lower() and bool(_PHONE.search(text))
 
@@ -61,9 +61,11 @@ def generated_title(text: str) -> str:
     """A title for an untitled story: its first words, without a parenthesis cut in half."""
     words = text.removeprefix("- ").split()
     title = " ".join(words[:GENERATED_TITLE_WORDS])
+    cut = len(words) > GENERATED_TITLE_WORDS or len(title) > GENERATED_TITLE_CHARS
+    title = title[:GENERATED_TITLE_CHARS]
     if title.count("(") > title.count(")"):
         title = title[: title.rindex("(")]
-    return title.rstrip(" ,.;:") + ("…" if len(words) > GENERATED_TITLE_WORDS else "")
+    return title.rstrip(" ,.;:") + ("…" if cut else "")
 
 
 def _opening_mission(text: str) -> str | None:

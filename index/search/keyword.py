@@ -12,7 +12,8 @@ the set of allowed ordinals, used directly as docnums.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -72,16 +73,41 @@ def _check_docnums(ix: whoosh_index.Index, expected: int) -> None:
 
 class KeywordIndex:
     """An open keyword index.  One searcher serves every call, behind a lock: Whoosh searchers are
-    not documented as safe to share between threads."""
+    not documented as safe to share between threads.
 
-    def __init__(self, searcher: Searcher) -> None:
+    Whoosh reads its segments when a search needs them, so a file damaged after the index was
+    opened fails in the middle of a search, in whatever library reads it.  `verify` (IndexUnavailable
+    when the index's files are damaged) tells such damage from a bug: when it finds damage, that
+    search and every later one is IndexUnavailable with the reason (an answer of 503, not 500).
+    """
+
+    def __init__(self, searcher: Searcher, verify: Callable[[], None] | None = None) -> None:
         self._searcher = searcher
         self._lock = threading.Lock()
         self._fast = NumpyScorer(searcher)  # queries scored with numpy, Whoosh's scores (index.search.numpy_scorer)
+        self._verify = verify
+        self._damaged: str | None = None
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Around every read of the index (under the lock): damage found is IndexUnavailable."""
+        if self._damaged:
+            raise IndexUnavailable(self._damaged)
+        try:
+            yield
+        except Exception as exc:
+            if self._verify is None:
+                raise
+            try:
+                self._verify()
+            except IndexUnavailable as damaged:
+                self._damaged = str(damaged)
+                raise IndexUnavailable(self._damaged) from exc
+            raise
 
     @classmethod
-    def open(cls, directory: Path) -> KeywordIndex:
-        """Open the index in `directory`.
+    def open(cls, directory: Path, verify: Callable[[], None] | None = None) -> KeywordIndex:
+        """Open the index in `directory`; `verify` checks its files when a search fails (see the class).
 
         Raises IndexUnavailable if it is missing, damaged or built with another schema.
         """
@@ -102,7 +128,7 @@ class KeywordIndex:
             raise IndexUnavailable(
                 f"the keyword index in {directory} was built by another version: rebuild the index"
             )
-        return cls(searcher)
+        return cls(searcher, verify)
 
     @property
     def doc_count(self) -> int:
@@ -119,7 +145,7 @@ class KeywordIndex:
         if limit < 1 or q is whoosh_query.NullQuery or (allowed is not None and not allowed):
             return []
         docnums = None if allowed is None else set(allowed)
-        with self._lock:
+        with self._lock, self._reading():
             fast = self._fast.search(q, limit, docnums)
             if fast is not None:
                 return fast
@@ -131,7 +157,7 @@ class KeywordIndex:
         q = parse_query(query)
         if q is whoosh_query.NullQuery:
             return np.zeros(self.doc_count)
-        with self._lock:
+        with self._lock, self._reading():
             return self._fast.scores(q)
 
     def matching(self, query: str, any_word: bool = False) -> np.ndarray:
@@ -142,7 +168,7 @@ class KeywordIndex:
             return np.zeros(self.doc_count, dtype=bool)
         if any_word:
             q = with_any_word(q)
-        with self._lock:
+        with self._lock, self._reading():
             matched = self._fast.matches(q)
         if matched is None:  # the numpy scorer reads every query the parser makes; this is a bug
             raise RuntimeError(f"the keyword index cannot evaluate {q!r}")
@@ -154,7 +180,7 @@ class KeywordIndex:
         q = parse_query(query)
         if q is whoosh_query.NullQuery or uses_operators(query):
             return None
-        with self._lock:
+        with self._lock, self._reading():
             return np.array([self._fast.matches(part) for part in (q.subqueries if isinstance(q, Words) else [q])])
 
     def excluded(self, query: str) -> np.ndarray:
@@ -163,7 +189,7 @@ class KeywordIndex:
         parts = excluded_parts(parse_query(query))
         if not parts:
             return np.zeros(0, dtype=np.int64)
-        with self._lock:
+        with self._lock, self._reading():
             matched = self._fast.matches(AnyOf(parts))
             if matched is not None:
                 return np.flatnonzero(matched)
@@ -171,7 +197,7 @@ class KeywordIndex:
 
     def document_share(self, term: str) -> float:
         """The share of passages whose text holds the analysed `term` (0.0 to 1.0)."""
-        with self._lock:
+        with self._lock, self._reading():
             return self._searcher.doc_frequency(FIELD, term) / max(1, self._searcher.doc_count())
 
     def close(self) -> None:

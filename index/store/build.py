@@ -26,8 +26,10 @@ from index.ingest.catalog import CATALOG_NAME, Catalog, load_catalog
 from index.ingest.reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
 from index.records import Corpus, ParsedIssue
 from index.search.keyword import build_keyword_index
-from index.store.generations import Store, corpus_fingerprint, file_sha256, read_manifest, write_documents
+from index.store.generations import (Store, corpus_fingerprint, file_sha256, read_manifest, verify_checksums,
+                                     write_documents)
 from index.store.reuse import ParseCache, code_digest, reusable_outputs, take_over
+from index.store.storage_errors import storage_errors
 
 
 @dataclass
@@ -59,7 +61,9 @@ def archive_files(archive_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]
     for path in sorted(archive_dir.iterdir()):
         if path.name.startswith(".") or path.name == CATALOG_NAME:
             continue
-        if path.is_file() and path.suffix.lower() in ISSUE_SUFFIXES:
+        if path.is_symlink() and not path.resolve().is_relative_to(archive_dir.resolve()):
+            ignored.append((path.name, "a link to a file outside the archive; put the file itself there"))
+        elif path.is_file() and path.suffix.lower() in ISSUE_SUFFIXES:
             if path.stem in by_id:
                 reason = f"issue id {path.stem!r} is already that of {by_id[path.stem]}; rename one of them"
                 ignored.append((path.name, reason))
@@ -79,6 +83,7 @@ def stale_reason(settings: Settings) -> str | None:
         if current is None:
             return "no index has been built yet"
         manifest = read_manifest(current)
+        verify_checksums(current, manifest)  # a damaged generation must be built again, not served
     except ArchiveError as exc:
         return str(exc)
     files, _ = archive_files(settings.archive_dir)
@@ -159,9 +164,7 @@ def write_generation(store: Store, corpus: Corpus, model: ModelSource, manifest:
         write_documents(building / "documents.json", corpus)
         previous, previous_manifest = _served(store)
         reused = reusable_outputs(previous, previous_manifest, manifest, file_sha256(building / "documents.json"))
-        if reused:
-            take_over(previous, building, reused)
-        report.reused = reused
+        report.reused = take_over(previous, previous_manifest, building, reused) if reused else []
 
         stage = time.perf_counter()
         cache = VectorCache(store.cache_path)
@@ -206,8 +209,14 @@ def _served(store: Store) -> tuple[Path | None, dict | None]:
 
 
 def build_index(settings: Settings, show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:
-    """Build a new generation from `settings.archive_dir` and switch to it when complete.  Vectors
-    come from the configured model, or from `embedder` (the benchmark's approximation, say)."""
+    """Build a new generation from `settings.archive_dir` and switch to it when complete; StorageError
+    (the served generation untouched) when the disk refuses.  Vectors come from the configured model,
+    or from `embedder` (the benchmark's approximation, say)."""
+    with storage_errors(f"building the index in {settings.index_dir}", "The index being served is as it was."):
+        return _build_index(settings, show_progress, embedder)
+
+
+def _build_index(settings: Settings, show_progress: bool, embedder: Embedder | None) -> BuildReport:
     report = BuildReport()
     started = time.perf_counter()
     store = Store(settings.index_dir)

@@ -14,10 +14,13 @@
 
 A build writes a new generation under a temporary name and renames it when complete; only then is
 CURRENT switched.  A failed or interrupted build leaves CURRENT, and so the served index, untouched.
+What a killed build leaves (its `.building-*` folder, a `.CURRENT-*` file) is removed by the next
+build: a folder still being built is known by the lock its build holds on it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -41,7 +44,9 @@ SCHEMA_VERSION = 8  # 2: figures.json and figure_vectors.npy; 3: one keyword fie
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
 CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
 CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
-GENERATION_NAME = re.compile(r"gen-[\w.-]+")
+GENERATION_NAME = re.compile(r"gen-[\w.-]{1,80}")
+BUILDING_LOCK = ".lock"  # held (flock) by the build writing a .building-* folder
+SWITCH_SECONDS = 60  # a .CURRENT-* file or an unlocked new folder older than this belongs to no running build
 
 
 def file_sha256(path: Path) -> str:
@@ -78,22 +83,28 @@ def _passage_from_json(data: dict) -> Passage:
                    data["text"], tuple(data["countries"]), data["recurring"], data["page"], data["language"])
 
 
-def write_documents(path: Path, corpus: Corpus) -> None:
-    data = {
+def corpus_to_json(corpus: Corpus) -> dict:
+    return {
         "issues": [issue.to_json() for issue in corpus.issues],
         "sections": [{"issue_id": s.issue_id, **s.to_json()} for s in corpus.sections],
         "passages": [p.to_json() for p in corpus.passages],
     }
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
-def read_documents(path: Path) -> Corpus:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def corpus_from_json(data: dict) -> Corpus:
     return Corpus(
         tuple(_issue_from_json(d) for d in data["issues"]),
         tuple(_section_from_json(d["issue_id"], d) for d in data["sections"]),
         tuple(_passage_from_json(d) for d in data["passages"]),
     )
+
+
+def write_documents(path: Path, corpus: Corpus) -> None:
+    path.write_text(json.dumps(corpus_to_json(corpus), ensure_ascii=False), encoding="utf-8")
+
+
+def read_documents(path: Path) -> Corpus:
+    return corpus_from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 # --- generations --------------------------------------------------------------------------------
@@ -106,12 +117,34 @@ class Store:
         self.generations = root / "generations"
         self.cache_path = root / "cache" / "vectors.sqlite"
         self.parse_cache_dir = root / "cache" / "parsed"
+        self._locks: dict[str, int] = {}  # .building-* folder name -> the descriptor holding its lock
 
     def new_generation(self) -> Path:
-        """An empty directory to build into, hidden from readers until `commit`."""
+        """An empty directory to build into, hidden from readers until `commit`, locked while this
+        build lives; what killed builds left behind is removed first."""
+        self._remove_abandoned()
         path = self.generations / f".building-{uuid.uuid4().hex[:8]}"
         path.mkdir(parents=True)
+        lock = os.open(path / BUILDING_LOCK, os.O_CREAT | os.O_WRONLY, 0o644)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        self._locks[path.name] = lock
         return path
+
+    def _release(self, building_name: str, folder: Path) -> None:
+        lock = self._locks.pop(building_name, None)
+        if lock is not None:
+            (folder / BUILDING_LOCK).unlink(missing_ok=True)
+            os.close(lock)
+
+    def _remove_abandoned(self) -> None:
+        """Remove the .building-* folders no build holds and the .CURRENT-* files no switch is writing."""
+        if self.generations.is_dir():
+            for path in self.generations.iterdir():
+                if path.name.startswith(".building-") and not _being_built(path):
+                    shutil.rmtree(path, ignore_errors=True)
+        for path in self.root.glob(".CURRENT-*"):
+            if _age(path) > SWITCH_SECONDS:
+                path.unlink(missing_ok=True)
 
     def commit(self, building: Path, manifest: dict) -> Path:
         """Seal a finished build: checksums into the manifest, rename into place, switch CURRENT."""
@@ -120,27 +153,41 @@ class Store:
         (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         final = self.generations / generation_name(time.time_ns())
         building.rename(final)
+        self._release(building.name, final)
         self._switch_to(final.name)
         self._clean_up()
         return final
 
     def _switch_to(self, name: str) -> None:
         tmp = self.root / f".CURRENT-{uuid.uuid4().hex[:8]}"
-        tmp.write_text(name + "\n", encoding="utf-8")
-        os.replace(tmp, self.root / "CURRENT")  # atomic: a reader sees the old name or the new, never half
+        try:
+            tmp.write_text(name + "\n", encoding="utf-8")
+            os.replace(tmp, self.root / "CURRENT")  # atomic: a reader sees the old name or the new, never half
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def current(self) -> Path | None:
         """The served generation's directory, or None when there is none yet."""
         try:
-            name = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+            with (self.root / "CURRENT").open("rb") as handle:
+                name = handle.read(200).decode("utf-8").strip()  # a name is 29 characters; never read more
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
-            raise IndexUnavailable(f"{self.root}/CURRENT cannot be read ({exc}); rebuild the index") from None
+            raise IndexUnavailable(f"{self.root}/CURRENT cannot be read ({exc}); rebuild the index "
+                                   "(scripts/archive build)") from None
         path = self.generations / name
-        if not GENERATION_NAME.fullmatch(name) or not path.is_dir():
-            raise IndexUnavailable(f"{self.root}/CURRENT names generation {name!r}, which does not exist; rebuild the index")
+        if not GENERATION_NAME.fullmatch(name) or not _is_dir(path):
+            raise IndexUnavailable(f"{self.root}/CURRENT names generation {name[:80]!r}, which does not exist; "
+                                   "rebuild the index (scripts/archive build)")
         return path
+
+    def complete(self) -> list[Path]:
+        """Every complete generation, newest first."""
+        if not self.generations.is_dir():
+            return []
+        return sorted((p for p in self.generations.iterdir() if GENERATION_NAME.fullmatch(p.name) and _is_dir(p)),
+                      reverse=True)
 
     def _clean_up(self) -> None:
         """Remove abandoned builds and all but the newest KEEP_GENERATIONS complete generations."""
@@ -148,12 +195,45 @@ class Store:
         complete = sorted(p for p in self.generations.iterdir() if p.name.startswith("gen-"))
         keep = set(complete[-KEEP_GENERATIONS:]) | {current}
         for path in self.generations.iterdir():
-            abandoned = path.name.startswith(".building-") and time.time() - path.stat().st_mtime > 3600
-            if (path.name.startswith("gen-") and path not in keep) or abandoned:
+            if path.name.startswith("gen-") and path not in keep:
                 shutil.rmtree(path, ignore_errors=True)
+        self._remove_abandoned()
 
     def discard(self, building: Path) -> None:
+        self._release(building.name, building)
         shutil.rmtree(building, ignore_errors=True)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        return False
+
+
+def _age(path: Path) -> float:
+    """Seconds since `path` last changed; 0 when it is gone already."""
+    try:
+        return time.time() - path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _being_built(folder: Path) -> bool:
+    """Whether a build still holds `folder` (a .building-* folder): its lock cannot be taken."""
+    try:
+        lock = os.open(folder / BUILDING_LOCK, os.O_RDONLY)
+    except FileNotFoundError:
+        return _age(folder) <= SWITCH_SECONDS  # made a moment ago, not locked yet; or left by a killed build
+    except OSError:
+        return True  # cannot tell: leave it
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(lock)
 
 
 def generation_name(now_ns: int) -> str:

@@ -4,11 +4,14 @@ Vectors come from the content-keyed vector cache (index.embed.models).  Besides 
 
 - a parsed file, from the parse cache: keyed by the file's name and bytes, its catalog entry, the
   model whose tokenizer sizes passages, and the code, so editing a file, its catalog entry or the
-  parser parses it again;
-- the keyword index and the figure index, from the generation being served: taken over (hard-linked,
-  generations are never written to once committed) when that generation was built by the same code
-  from the same documents.json (and, for figures, with the same model and embedding backend), and
-  its files still match their checksums.
+  parser parses it again.  An entry is JSON (data, never code: whoever can write the cache cannot
+  run anything in the next build) headed by the sha256 of the rest, and one that does not match it
+  is parsed again;
+- the keyword index and the figure index, from the generation being served: taken over when that
+  generation was built by the same code from the same documents.json (and, for figures, with the
+  same model and embedding backend).  They are copied, not linked, so that damage to one
+  generation's file can never reach the other kept generation, and each copy must match the
+  checksum its source generation recorded, else nothing is taken over.
 
 "The same code" is one hash over the source that shapes an index (`code_digest`: the records, text
 analysis, reading files, figure extraction, the keyword schema and writer, and the model card reader
@@ -20,16 +23,16 @@ be computed again, the conservative side of being wrong.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import shutil
 from functools import lru_cache
 from pathlib import Path
 
 from index.figures.figure_index import FIGURE_VECTORS_FILE, FIGURES_FILE
 from index.ingest.catalog import Catalog
-from index.records import ParsedIssue
-from index.store.generations import CHECKSUMMED_NAME, file_sha256, verify_files
+from index.records import Corpus, ParsedIssue
+from index.store.generations import CHECKSUMMED_NAME, corpus_from_json, corpus_to_json, file_sha256, verify_files
 
 FIGURE_OUTPUTS = (FIGURES_FILE, FIGURE_VECTORS_FILE)
 
@@ -51,9 +54,10 @@ def code_digest() -> str:
 
 
 class ParseCache:
-    """Parsed files by what their parse depends on, as pickles under `directory`.
+    """Parsed files by what their parse depends on, as checksummed JSON under `directory`.
 
-    An entry that cannot be read back (damaged, from another Python) is parsed again, never an error.
+    An entry that cannot be read back (damaged, changed, written by other code) is parsed again,
+    never an error.
     """
 
     def __init__(self, directory: Path, sizing_model: str) -> None:
@@ -69,25 +73,35 @@ class ParseCache:
     def get(self, key: str) -> ParsedIssue | None:
         self.used.add(key)
         try:
-            parsed = pickle.loads((self.directory / f"{key}.pickle").read_bytes())
+            checksum, _, payload = (self.directory / f"{key}.json").read_bytes().partition(b"\n")
+            if hashlib.sha256(payload).hexdigest().encode() != checksum:
+                return None
+            corpus = corpus_from_json(json.loads(payload))
+            [issue] = corpus.issues
         except Exception:  # noqa: BLE001 - any unreadable entry is a miss
             return None
-        return parsed if isinstance(parsed, ParsedIssue) else None
+        return ParsedIssue(issue, corpus.sections, corpus.passages)
 
     def put(self, key: str, parsed: ParsedIssue) -> None:
         self.used.add(key)
+        payload = json.dumps(corpus_to_json(Corpus((parsed.issue,), parsed.sections, parsed.passages)),
+                             ensure_ascii=False).encode()
         self.directory.mkdir(parents=True, exist_ok=True)
         temporary = self.directory / f".{key}.{os.getpid()}.tmp"
-        temporary.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(temporary, self.directory / f"{key}.pickle")
+        temporary.write_bytes(hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+        os.replace(temporary, self.directory / f"{key}.json")
 
     def forget_unused(self) -> None:
-        """Remove the entries this build did not use: files removed from the archive or changed."""
+        """Remove the entries this build did not use (files removed from the archive or changed), and
+        entries of the pickle format this cache once had.  Best effort: a cache left over costs only disk."""
         if not self.directory.is_dir():
             return
         for path in self.directory.iterdir():
-            if path.name.endswith(".pickle") and path.name.removesuffix(".pickle") not in self.used:
-                path.unlink(missing_ok=True)
+            if path.name.endswith(".pickle") or (path.name.endswith(".json") and path.stem not in self.used):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    pass
 
 
 def reusable_outputs(previous: Path | None, previous_manifest: dict | None, manifest: dict,
@@ -113,12 +127,15 @@ def reusable_outputs(previous: Path | None, previous_manifest: dict | None, mani
     return names if verify_files(previous, previous_manifest, names) else []
 
 
-def take_over(previous: Path, building: Path, names: list[str]) -> None:
-    """Hard-link `names` of `previous` into `building` (copy where linking is not possible)."""
+def take_over(previous: Path, previous_manifest: dict, building: Path, names: list[str]) -> list[str]:
+    """Copy `names` of `previous` into `building`; the names taken over: all of them when every copy
+    matches the checksum `previous_manifest` records, else none (and no copy is left)."""
     for name in names:
         target = building / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(previous / name, target)
-        except OSError:
-            shutil.copy2(previous / name, target)
+        shutil.copyfile(previous / name, target)
+    if verify_files(building, previous_manifest, names):
+        return names
+    for name in names:
+        (building / name).unlink(missing_ok=True)
+    return []
