@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_issue
+from conftest import copy_of_corpus, write_issue
 from index.config import ROOT, Settings
 from index.facade import Archive, build
 from index.store.generations import Store, read_manifest, verify_checksums
@@ -216,13 +216,16 @@ def test_a_take_over_that_does_not_match_its_checksum_is_built_again(settings, m
     verify_checksums(report.generation, read_manifest(report.generation))
 
 
-QUERIES = ("school books", "water villages", "migrants", "Osh", "2450", "books NOT water", "labour migrants abroad")
+QUERIES = ("RING training", "trafficking", "remittances", "hotline", "\"labour migrants\"", "migra*", "7801",
+           "water NOT Osh")
 
 
-def test_a_segment_damaged_under_the_running_server_answers_503_with_the_reason(settings):
+def test_a_segment_damaged_under_the_running_server_answers_503_with_the_reason(tmp_path):
+    """The real corpus: its segment holds compressed postings, which fail to decompress when damaged."""
+    settings = Settings(archive_dir=copy_of_corpus(tmp_path / "archive"), index_dir=tmp_path / "index", model=None)
+    build(settings, show_progress=False)
     archive = Archive.open(settings)
     client = create_app(archive=archive).test_client()
-    assert client.get("/api/search?q=school+books&mode=keyword").status_code == 200
     damage(segment(archive.generation))
     statuses = set()
     for query in QUERIES:

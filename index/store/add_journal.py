@@ -71,9 +71,13 @@ class AddJournal:
                         for t, sha256 in targets.items())
         journal = cls(archive_dir, add_id, entries)
         journal._write()
-        for entry in entries:
-            if entry.backup:
-                _keep(archive_dir / entry.name, archive_dir / entry.backup)
+        try:
+            for entry in entries:
+                if entry.backup:
+                    _keep(archive_dir / entry.name, archive_dir / entry.backup)
+        except BaseException:
+            journal.undo()  # nothing was written yet: only the kept links and the journal go
+            raise
         return journal
 
     def partial_name(self, target: Path) -> Path:
