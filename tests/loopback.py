@@ -21,15 +21,17 @@ def served(app, threads: int = 4, **options) -> Iterator[int]:
     try:
         yield server.effective_port
     finally:
-        # Closed from inside the server's own loop, so its select() never sees a closed socket.  The
-        # loop may run the close (woken by an earlier pull) before this pull writes to the trigger,
-        # whose pipe the close has then shut: the server is closed either way.
+        # The request threads first: a task still finishing wakes the loop through its trigger,
+        # which must not be closed under it ("Bad file descriptor", logged as an error).
+        server.task_dispatcher.shutdown(timeout=30)
+        # Then closed from inside the server's own loop, so its select() never sees a closed socket.
+        # The loop may run the close (woken by an earlier pull) before this pull writes to the
+        # trigger, whose pipe the close has then shut: the server is closed either way.
         try:
             server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         except OSError:
             pass
         thread.join(timeout=30)
-        server.task_dispatcher.shutdown()
 
 
 def get(port: int, path: str, timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
