@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,6 @@ from index.search.filters import (
     MAX_QUERY_WORDS,
     MODES,
     FilterMasks,
-    allowed_ordinals,
     parse_filter_date,
     validate_k,
     validate_search,
@@ -57,7 +57,9 @@ from index.search.snippets import Segment, paragraphs, snippet
 from index.store.add import AddRefused, AddReport, Arrival
 from index.store.add import add_files as _add_files
 from index.store.build import BuildReport, build_index, stale_reason
-from index.store.generations import Store, load_vectors, read_documents, read_manifest, verify_checksums
+from index.store.documents import read_corpus
+from index.store.figure_files import read_figure_tables
+from index.store.generations import Store, load_vectors, read_manifest, verify_checksums
 from index.text.numbers import join_number_groups
 
 log = logging.getLogger(__name__)
@@ -189,23 +191,22 @@ class Archive:
         self.manifest = manifest
         self.settings = settings
         self.fusion = fusion
-        corpus = read_documents(generation / "documents.json")
+        corpus = read_corpus(generation)  # passages mapped, not read (index.store.documents)
+        self._corpus = corpus
         self._issues = {issue.id: issue for issue in corpus.issues}
         self._sections_of: dict[str, list[Section]] = {issue_id: [] for issue_id in self._issues}
         for section in corpus.sections:
             self._sections_of[section.issue_id].append(section)
-        self._passages_of: dict[str, list[Passage]] = {issue_id: [] for issue_id in self._issues}
-        for passage in corpus.passages:
-            self._passages_of[passage.issue_id].append(passage)
+        self._passages_of = dict(zip(self._issues, corpus.passages_of_issues()))
         self._passages = corpus.passages
-        self._ordinal = {passage.id: i for i, passage in enumerate(corpus.passages)}
         self._vectors = load_vectors(generation, manifest)
         self._keyword = KeywordIndex.open(generation / "keyword")
         if self._keyword.doc_count != len(self._passages):
             raise IndexUnavailable(f"{generation.name}: keyword index holds {self._keyword.doc_count} passages, "
-                                   f"documents.json {len(self._passages)}; rebuild the index")
-        self._masks = FilterMasks(corpus.passages, self._issues)
-        self.figure_index = FigureIndex.open(generation, corpus.passages, self._issues, manifest["dimension"])
+                                   f"the documents {len(self._passages)}; rebuild the index")
+        self._masks = FilterMasks(corpus.issue_of, corpus.issues, corpus.country_bits, corpus.recurring)
+        self.figure_index = FigureIndex(read_figure_tables(generation, manifest["dimension"]), corpus.passages,
+                                        corpus.issues, corpus.issue_of, corpus.ordinal_of)
 
     def current(self) -> Archive:
         """This archive: an open Archive serves as its own source (see LiveArchive.current)."""
@@ -235,8 +236,9 @@ class Archive:
         self._keyword.close()
 
     @property
-    def passages(self) -> tuple[Passage, ...]:
-        """Every passage, in index order (a passage's position here is its ordinal)."""
+    def passages(self) -> Sequence[Passage]:
+        """Every passage, in index order (a passage's position here is its ordinal); each is read from
+        the mapped columns when it is asked for."""
         return self._passages
 
     # --- the model is loaded on first use, once per process ---------------------------------------
@@ -264,7 +266,8 @@ class Archive:
         issue = self._issues.get(issue_id)
         if issue is None:
             raise UnknownId(f"no newsletter issue with id {issue_id[:100]!r}")
-        return IssueView(issue, tuple(self._sections_of[issue_id]), tuple(self._passages_of[issue_id]))
+        return IssueView(issue, tuple(self._sections_of[issue_id]),
+                         tuple(self._passages[int(o)] for o in self._passages_of[issue_id]))
 
     def passage(self, passage_id: str) -> tuple[Passage, Issue]:
         ordinal = self._ordinal_of(passage_id)
@@ -272,7 +275,7 @@ class Archive:
         return passage, self._issues[passage.issue_id]
 
     def _ordinal_of(self, passage_id: str) -> int:
-        ordinal = self._ordinal.get(passage_id)
+        ordinal = self._corpus.ordinal_of(passage_id)
         if ordinal is None:
             raise UnknownId(f"no passage with id {passage_id[:100]!r}")
         return ordinal
@@ -290,7 +293,8 @@ class Archive:
         fused = self.rank(query, mode, max(self.fusion.depth, offset + k), filters)
         page = fused[offset : offset + k]
         return SearchResult(query, mode, tuple(self._hit(f.ordinal, f.score, f.found_by) for f in page),
-                            len(fused), offset, count_facets((f.ordinal for f in fused), self._passages, self._issues))
+                            len(fused), offset, count_facets((f.ordinal for f in fused), self._corpus.issue_of,
+                                                             self._corpus.issues, self._corpus.country_bits))
 
     def rank(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> list[Fused]:
         """Every passage the mode finds for `query` among the first `depth` of each side, best first;
@@ -298,7 +302,8 @@ class Archive:
         allowed = self._masks.mask(filters)
         rankings = self._side_rankings(query, mode, depth, allowed)
         holders = self.figure_index.passages_holding(query, allowed)
-        return demote_repeated_boilerplate(promote(self.fusion.fuse(rankings), holders, FIGURE_FOUND_BY), self._passages)
+        return demote_repeated_boilerplate(promote(self.fusion.fuse(rankings), holders, FIGURE_FOUND_BY),
+                                           self._corpus.recurring)
 
     def side_rankings(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> dict[str, list[tuple[int, float]]]:
         """The rankings fusion combines, (ordinal, score) best first: keyword and/or semantic, and in
@@ -309,7 +314,7 @@ class Archive:
                        allowed: np.ndarray | None) -> dict[str, list[tuple[int, float]]]:
         rankings = {}
         if mode in ("hybrid", "keyword"):
-            rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
+            rankings["keyword"] = self._keyword.search(query, depth, allowed)
         if mode == "hybrid" and self.figure_index.records:
             rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed, depth)
         if mode in ("hybrid", "semantic"):
@@ -352,8 +357,8 @@ class Archive:
         query = validate_figure_query(query)
         return self.figure_index.search(query, lambda text: self.embedder.encode([text])[0], FIGURE_FUSION)
 
-    def figure_records(self) -> tuple[FigureRecord, ...]:
-        """Every figure mention of the archive, in passage order."""
+    def figure_records(self) -> Sequence[FigureRecord]:
+        """Every figure mention of the archive, in passage order (each made when read)."""
         return self.figure_index.records
 
     def marked_snippet(self, passage: Passage, query: str) -> list[Segment]:

@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
-from index.records import Issue, Passage
+import numpy as np
+
+from index.records import COUNTRIES, Issue
 
 
-def count_facets(ordinals: Iterable[int], passages: Sequence[Passage],
-                 issues: Mapping[str, Issue]) -> dict[str, dict[str, int]]:
-    """Counts by year, country and newsletter issue id of the passages `ordinals` names: years in
-    order, the others most frequent first."""
-    years: Counter = Counter()
-    countries: Counter = Counter()
-    issue_ids: Counter = Counter()
-    for ordinal in ordinals:
-        passage = passages[ordinal]
-        issue = issues[passage.issue_id]
-        if issue.date:
-            years[str(issue.date.year)] += 1
-        countries.update(passage.countries)
-        issue_ids[issue.id] += 1
-    return {"year": dict(sorted(years.items())), "country": dict(countries.most_common()),
-            "issue": dict(issue_ids.most_common())}
+def count_facets(ordinals: Iterable[int], issue_of: np.ndarray, issues: Sequence[Issue],
+                 countries: np.ndarray) -> dict[str, dict[str, int]]:
+    """Counts by year, country and newsletter issue id of the passages `ordinals` names (their issue's
+    position in `issues` from `issue_of`, their countries as bits from `countries`): years in order,
+    the others most frequent first, ties in the order the result first meets them."""
+    ordinals = np.fromiter(ordinals, dtype=np.int64)
+    held = issue_of[ordinals]
+    issue_ids = _most_frequent_first(held)
+    years: dict[str, int] = {}
+    for position, count in zip(*np.unique(held, return_counts=True)):
+        date = issues[int(position)].date
+        if date:
+            years[str(date.year)] = years.get(str(date.year), 0) + int(count)
+    bits = countries[ordinals]
+    found = [(int(np.count_nonzero(bits & (1 << n))), _first(bits & (1 << n)), name) for n, name in enumerate(COUNTRIES)]
+    return {"year": dict(sorted(years.items())),
+            "country": {name: count for count, _, name in sorted(found, key=lambda f: (-f[0], f[1])) if count},
+            "issue": {issues[position].id: count for position, count in issue_ids}}
+
+
+def _most_frequent_first(values: np.ndarray) -> list[tuple[int, int]]:
+    """(value, count) of the distinct `values`, most frequent first, ties by first appearance."""
+    distinct, first, counts = np.unique(values, return_index=True, return_counts=True)
+    order = np.lexsort((first, -counts))
+    return [(int(distinct[i]), int(counts[i])) for i in order]
+
+
+def _first(flags: np.ndarray) -> int:
+    found = np.flatnonzero(flags)
+    return int(found[0]) if len(found) else len(flags)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
 import numpy as np
 
 from index.errors import BadRequest
-from index.records import COUNTRIES, Filters, Issue, Passage
+from index.records import COUNTRIES, Filters, Issue
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
@@ -84,36 +84,53 @@ def normalise_filters(filters: Filters) -> Filters:
 
 
 def country_bits(countries: Sequence[str]) -> int:
-    return sum(1 << COUNTRIES.index(c) for c in countries)
+    """The countries as bits: bit i for COUNTRIES[i] (a country named twice is one bit)."""
+    bits = 0
+    for country in countries:
+        bits |= 1 << COUNTRIES.index(country)
+    return bits
+
+
+def day_number(iso_day: str) -> int:
+    """An ISO day as the number YYYYMMDD, so that days compare as numbers."""
+    return int(iso_day.replace("-", ""))
 
 
 class FilterMasks:
-    """Per-passage arrays (issue, date span, countries) from which any Filters becomes a bool mask."""
+    """Per-passage arrays (issue, date span, countries) from which any Filters becomes a bool mask.
 
-    def __init__(self, passages: Sequence[Passage], issues: Mapping[str, Issue]):
-        self._issue_ids = np.array([p.issue_id for p in passages], dtype=object)
-        spans = [(issues[p.issue_id].date.first_day, issues[p.issue_id].date.last_day) if issues[p.issue_id].date
-                 else ("", "") for p in passages]
-        self._first = np.array([first for first, _ in spans], dtype=object)
-        self._last = np.array([last for _, last in spans], dtype=object)
-        self._countries = np.array([country_bits(p.countries) for p in passages], dtype=np.int64)
-        self._recurring = np.array([p.recurring for p in passages], dtype=bool)
-        self._years = np.array([int(first[:4]) if first else 0 for first, _ in spans], dtype=np.int64)
+    Made from the stored columns of a generation: `issue_of` gives each passage's issue as a position
+    in `issues`, `countries` its countries as bits (country_bits), `recurring` whether it is boilerplate.
+    """
+
+    def __init__(self, issue_of: np.ndarray, issues: Sequence[Issue], countries: np.ndarray, recurring: np.ndarray):
+        self._issue_position = {issue.id: n for n, issue in enumerate(issues)}
+        self._issue_of = issue_of
+        # An undated issue's passages fail every date bound: first day after all, last day before all.
+        first = np.array([day_number(i.date.first_day) if i.date else 99999999 for i in issues], dtype=np.int64)
+        last = np.array([day_number(i.date.last_day) if i.date else 0 for i in issues], dtype=np.int64)
+        years = np.array([i.date.year if i.date else 0 for i in issues], dtype=np.int64)
+        self._first, self._last, self._years = first[issue_of], last[issue_of], years[issue_of]
+        self._countries = countries
+        self._recurring = recurring
+
+    def _issues(self, issue_ids: Sequence[str]) -> np.ndarray:
+        return np.isin(self._issue_of, [self._issue_position[i] for i in issue_ids if i in self._issue_position])
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:
         """True for the passages of other newsletter issues that are not boilerplate (contacts,
         hotlines): where related stories may come from."""
-        return (self._issue_ids != issue_id) & ~self._recurring
+        return (self._issue_of != self._issue_position.get(issue_id, -1)) & ~self._recurring
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """True for the passages `filters` admits; None when nothing is filtered."""
         if not filters.active:
             return None
-        mask = np.ones(len(self._issue_ids), dtype=bool)
+        mask = np.ones(len(self._issue_of), dtype=bool)
         if filters.issue_ids:
-            mask &= np.isin(self._issue_ids, list(filters.issue_ids))
+            mask &= self._issues(filters.issue_ids)
         if filters.exclude_issue_ids:
-            mask &= ~np.isin(self._issue_ids, list(filters.exclude_issue_ids))
+            mask &= ~self._issues(filters.exclude_issue_ids)
         if filters.countries:
             mask &= (self._countries & country_bits(filters.countries)) != 0
         if filters.exclude_countries:
@@ -123,11 +140,7 @@ class FilterMasks:
         if filters.exclude_years:
             mask &= ~np.isin(self._years, list(filters.exclude_years))
         if filters.date_from:
-            mask &= (self._last != "") & (self._last >= filters.date_from)
+            mask &= self._last >= day_number(filters.date_from)
         if filters.date_to:
-            mask &= (self._first != "") & (self._first <= filters.date_to)
+            mask &= self._first <= day_number(filters.date_to)
         return mask
-
-
-def allowed_ordinals(mask: np.ndarray | None) -> set[int] | None:
-    return None if mask is None else set(np.flatnonzero(mask).tolist())

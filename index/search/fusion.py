@@ -74,12 +74,13 @@ def _convex_scores(rankings: Mapping[str, Ranking], fusion: Fusion) -> dict[int,
 DEFAULT_FUSION = Fusion("convex", weights={"semantic": 2.0, "figure": 0.25}, depth=300)
 
 
-def demote_repeated_boilerplate(fused: list[Fused], passages: Sequence) -> list[Fused]:
+def demote_repeated_boilerplate(fused: list[Fused], recurring: Sequence[bool]) -> list[Fused]:
     """The first boilerplate passage (contacts, hotlines) keeps its rank; the copies from other
-    issues move to the end, so one query about a hotline does not fill a page with the same block."""
+    issues move to the end, so one query about a hotline does not fill a page with the same block.
+    `recurring` says for each ordinal whether its passage is boilerplate."""
     kept, demoted, seen = [], [], False
     for item in fused:
-        if passages[item.ordinal].recurring:
+        if recurring[item.ordinal]:
             if seen:
                 demoted.append(item)
                 continue
