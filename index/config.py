@@ -41,7 +41,8 @@ class Settings:
     embedding_threads: int | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = 8  # request threads of the server
+    threads: int = 8  # request threads of each server process
+    workers: int = 1  # server processes (scripts/run); from the environment: one per core unless set
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,11 +57,20 @@ class Settings:
             host=env.get("ARCHIVE_HOST", "127.0.0.1"),
             port=_positive(env, "ARCHIVE_PORT", 8000),
             threads=_positive(env, "ARCHIVE_THREADS", 8),
+            workers=_positive(env, "ARCHIVE_WORKERS", None) or usable_cores(),
         )
 
     @property
     def embedding(self) -> EmbeddingSettings:
         return EmbeddingSettings(self.model, self.embedding_backend, self.embedding_threads, self.cache_dir / "onnx")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:

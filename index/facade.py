@@ -159,6 +159,17 @@ class LiveArchive:
                     self._switch_if_new()
         return self._archive
 
+    def follow(self) -> None:
+        """Look for a new generation every `check_every_s` seconds in a background thread too, so that
+        this process switches soon after a build even while no request comes.  Threads do not survive
+        a fork: a forked server process calls this itself."""
+        def follow() -> None:
+            while True:
+                time.sleep(max(self._check_every_s, 0.1))
+                self.current()
+
+        threading.Thread(target=follow, name="follow-generations", daemon=True).start()
+
     def _switch_if_new(self) -> None:
         try:
             newest = Store(self.settings.index_dir).current()

@@ -1,5 +1,8 @@
-"""`scripts/run`: serve the archive with waitress (a production WSGI server), the index and the model
-loaded once per process.  Host and port from --host/--port, else ARCHIVE_HOST/ARCHIVE_PORT."""
+"""`scripts/run`: serve the archive, the index opened once and shared, the model loaded once per process.
+
+One process per core (ARCHIVE_WORKERS or --workers to change): several are gunicorn's forked workers
+(scripts/workers.py says why); one is waitress (a production WSGI server) in this process.  Host and
+port from --host/--port, else ARCHIVE_HOST/ARCHIVE_PORT."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import threading
 import waitress
 
 from index.facade import Archive, ArchiveError, LiveArchive, Settings
+from scripts.workers import PreforkServer
 from webapp import create_app
 
 log = logging.getLogger("archive.serve")
@@ -20,7 +24,8 @@ def parser(settings: Settings) -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="scripts/run", description="Serve the newsletter archive over HTTP.")
     main.add_argument("--host", default=settings.host)
     main.add_argument("--port", type=int, default=settings.port)
-    main.add_argument("--threads", type=int, default=settings.threads)
+    main.add_argument("--threads", type=int, default=settings.threads, help="request threads of each process")
+    main.add_argument("--workers", type=int, default=settings.workers, help="server processes (default: one per core)")
     return main
 
 
@@ -37,6 +42,12 @@ def warm_model(archive: Archive) -> None:
     threading.Thread(target=load, name="warm-model", daemon=True).start()
 
 
+def start_process(live: LiveArchive) -> None:
+    """What each serving process starts for itself: following new generations, loading the model."""
+    live.follow()
+    warm_model(live.current())
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -46,9 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     except ArchiveError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    warm_model(live.current())
     app = create_app(archive=live)
-    print(f"Serving the newsletter archive on http://{args.host}:{args.port}/", file=sys.stderr, flush=True)
+    print(f"Serving the newsletter archive on http://{args.host}:{args.port}/ ({max(1, args.workers)} "
+          f"process{'es' if args.workers > 1 else ''})", file=sys.stderr, flush=True)
+    if args.workers > 1:
+        PreforkServer(app, args.host, args.port, args.workers, args.threads, lambda: start_process(live)).run()
+        return 0
+    start_process(live)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="", _quiet=True)
     return 0
 
