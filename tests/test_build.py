@@ -7,6 +7,7 @@ Each test builds a small archive written here for the purpose (the model is load
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from index.ingest.catalog import CatalogError
 from index.config import Settings
 from index.errors import ArchiveError, IndexUnavailable
 from index.facade import Archive, FigureQuery, build, index_staleness
+from index.store import generations
 from index.store.generations import SCHEMA_VERSION, Store, generation_name
 
 ISSUE_A = """\
@@ -450,4 +452,24 @@ def test_damaged_vectors_are_refused(settings):
 
 def test_no_index_yet(settings):
     with pytest.raises(IndexUnavailable):
+        Archive.open(settings)
+
+
+def test_opening_hashes_only_the_files_whose_stamp_changed(settings, monkeypatch):
+    """Checksums are computed at build time with each file's stamp; opening hashes a file only when its
+    stamp (inode, size, times) changed since, and a damaged file is still refused."""
+    report = build(settings, show_progress=False)
+    hashed: list[str] = []
+    real = generations.file_sha256
+    monkeypatch.setattr(generations, "file_sha256", lambda path: hashed.append(path.name) or real(path))
+    Archive.open(settings).close()
+    assert hashed == []
+    os.utime(report.generation / "vectors.npy")  # touched: the same bytes, another stamp
+    Archive.open(settings).close()
+    assert hashed == ["vectors.npy"]
+    text = report.generation / "passages" / "text.utf8.npy"
+    data = bytearray(text.read_bytes())
+    data[-5:] = b"XXXXX"
+    text.write_bytes(bytes(data))
+    with pytest.raises(IndexUnavailable, match="passages/text.utf8.npy does not match its checksum"):
         Archive.open(settings)
