@@ -204,20 +204,16 @@ class Archive:
         self.fusion = fusion
         corpus = read_corpus(generation)  # passages mapped, not read (index.store.documents)
         self._corpus = corpus
-        self._issues = {issue.id: issue for issue in corpus.issues}
-        self._sections_of: dict[str, list[Section]] = {issue_id: [] for issue_id in self._issues}
-        for section in corpus.sections:
-            self._sections_of[section.issue_id].append(section)
-        self._passages_of = dict(zip(self._issues, corpus.passages_of_issues()))
         self._passages = corpus.passages
         self._vectors = load_vectors(generation, manifest)
         self._keyword = KeywordIndex.open(generation / "keyword")
         if self._keyword.doc_count != len(self._passages):
             raise IndexUnavailable(f"{generation.name}: keyword index holds {self._keyword.doc_count} passages, "
                                    f"the documents {len(self._passages)}; rebuild the index")
-        self._masks = FilterMasks(corpus.issue_of, corpus.issues, corpus.country_bits, corpus.recurring)
+        self._masks = FilterMasks(corpus.issue_of, corpus.days, corpus.issue_position, corpus.country_bits,
+                                  corpus.recurring)
         self.figure_index = FigureIndex(read_figure_tables(generation, manifest["dimension"]), corpus.passages,
-                                        corpus.issues, corpus.issue_of, corpus.ordinal_of)
+                                        corpus.issues, corpus.issue_of, corpus.days, corpus.ordinal_of)
 
     def current(self) -> Archive:
         """This archive: an open Archive serves as its own source (see LiveArchive.current)."""
@@ -271,19 +267,24 @@ class Archive:
 
     def issues(self) -> list[IssueView]:
         """All newsletter issues, oldest first."""
-        return [self.issue(issue_id) for issue_id in self._issues]
+        return [self._issue_view(position) for position in range(len(self._corpus.issues))]
 
     def issue(self, issue_id: str) -> IssueView:
-        issue = self._issues.get(issue_id)
-        if issue is None:
+        position = self._corpus.issue_position(issue_id)
+        if position is None:
             raise UnknownId(f"no newsletter issue with id {issue_id[:100]!r}")
-        return IssueView(issue, tuple(self._sections_of[issue_id]),
-                         tuple(self._passages[int(o)] for o in self._passages_of[issue_id]))
+        return self._issue_view(position)
+
+    def _issue_view(self, position: int) -> IssueView:
+        corpus = self._corpus
+        return IssueView(corpus.issues[position],
+                         tuple(corpus.sections[int(s)] for s in corpus.sections_by_issue.rows(position)),
+                         tuple(self._passages[int(o)] for o in corpus.passages_by_issue.rows(position)))
 
     def passage(self, passage_id: str) -> tuple[Passage, Issue]:
         ordinal = self._ordinal_of(passage_id)
         passage = self._passages[ordinal]
-        return passage, self._issues[passage.issue_id]
+        return passage, self._corpus.issues[int(self._corpus.issue_of[ordinal])]
 
     def _ordinal_of(self, passage_id: str) -> int:
         ordinal = self._corpus.ordinal_of(passage_id)
@@ -298,14 +299,15 @@ class Archive:
         """Ranked passages for `query`.  BadRequest for a mode, k, offset or query out of range."""
         query, filters = validate_search(query, mode, k, offset, filters)
         for name, issue_ids in (("issue", filters.issue_ids), ("exclude_issue", filters.exclude_issue_ids)):
-            unknown = [i for i in issue_ids if i not in self._issues]
+            unknown = [i for i in issue_ids if self._corpus.issue_position(i) is None]
             if unknown:  # the caller's mistake, not an empty result
                 raise BadRequest(f"{name}: no newsletter issue with id {unknown[0][:100]!r}")
         fused = self.rank(query, mode, max(self.fusion.depth, offset + k), filters)
         page = fused[offset : offset + k]
         return SearchResult(query, mode, tuple(self._hit(f.ordinal, f.score, f.found_by) for f in page),
                             len(fused), offset, count_facets((f.ordinal for f in fused), self._corpus.issue_of,
-                                                             self._corpus.issues, self._corpus.country_bits))
+                                                             self._corpus.issue_ids, self._corpus.days.year,
+                                                             self._corpus.country_bits))
 
     def rank(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> list[Fused]:
         """Every passage the mode finds for `query` among the first `depth` of each side, best first;
@@ -385,7 +387,7 @@ class Archive:
 
     def _hit(self, ordinal: int, score: float, found_by: dict[str, int]) -> Hit:
         passage = self._passages[ordinal]
-        return Hit(passage, self._issues[passage.issue_id], score, found_by)
+        return Hit(passage, self._corpus.issues[int(self._corpus.issue_of[ordinal])], score, found_by)
 
 
 def build(settings: Settings | None = None, show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:

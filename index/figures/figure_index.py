@@ -25,6 +25,7 @@ from index.figures.records import FIGURE_KINDS, FigureQuery, FigureRecord, Figur
 from index.figures.tables import FigureTables
 from index.records import Issue, Passage
 from index.search import bm25
+from index.search.filters import IssueDays, day_number
 from index.search.fusion import Fused, Fusion, promote
 from index.search.query import query_terms
 from index.search.semantic import semantic_ranking
@@ -34,7 +35,6 @@ from index.text.numbers import join_number_groups
 # archive's passage fusion (index.search.fusion.DEFAULT_FUSION) was tuned on passages, not on these.
 FIGURE_FUSION = Fusion("rrf", 60)
 FIGURE_FOUND_BY = "figure"  # found_by key of a passage holding the figure a number query names
-UNDATED = 99999999  # an undated issue's day as a number: after every date
 
 _NUMBER_QUERY = re.compile(r"[+]?\d+(?:\.\d+)?")
 
@@ -43,11 +43,6 @@ def query_number(text: str) -> float | None:
     """The number a query consists of ("7801", "7,801", "7 801", "+992900800800"), or None."""
     joined = join_number_groups(text.strip())
     return float(joined.lstrip("+")) if _NUMBER_QUERY.fullmatch(joined) else None
-
-
-def day_number(iso_day: str | None, missing: int) -> int:
-    """An ISO day as the number YYYYMMDD (so days compare as numbers), `missing` for none."""
-    return int(iso_day.replace("-", "")) if iso_day else missing
 
 
 # --- the open index -------------------------------------------------------------------------------
@@ -61,7 +56,7 @@ class FigureIndex:
     """
 
     def __init__(self, tables: FigureTables, passages: Sequence[Passage], issues: Sequence[Issue],
-                 issue_of: np.ndarray, ordinal_of: Callable[[str], int | None]):
+                 issue_of: np.ndarray, days: IssueDays, ordinal_of: Callable[[str], int | None]):
         count = len(tables)
         if len(tables.values) != count or len(tables.kind_codes) != count or len(tables.mentions) != count:
             raise ValueError("the figure tables differ in length")
@@ -75,11 +70,8 @@ class FigureIndex:
         self._ordinal_of = ordinal_of
         self._vectors = tables.vectors
         self._keyword = bm25.ArrayBM25(tables.postings, bm25.FIGURES)
-        issue_first = np.array([day_number(i.date.first_day if i.date else None, UNDATED) for i in issues], np.int64)
-        issue_last = np.array([day_number(i.date.last_day if i.date else None, 0) for i in issues], np.int64)
         figure_issue = issue_of[tables.passage] if count else np.zeros(0, np.int64)
-        self._first_day = issue_first[figure_issue] if count else np.zeros(0, np.int64)
-        self._last_day = issue_last[figure_issue] if count else np.zeros(0, np.int64)
+        self._first_day, self._last_day = days.first[figure_issue], days.last[figure_issue]
         self._chronological = np.lexsort((np.arange(count), self._first_day))
         self._series_of_figure = np.full(count, -1, dtype=np.int64)
         lengths = np.diff(tables.series_ends, prepend=0)
@@ -168,9 +160,9 @@ class FigureIndex:
         if query.maximum is not None:
             mask &= self._tables.values <= query.maximum
         if query.date_from is not None:
-            mask &= self._last_day >= day_number(query.date_from, 0)
+            mask &= self._last_day >= day_number(query.date_from)
         if query.date_to is not None:
-            mask &= self._first_day <= day_number(query.date_to, 0)
+            mask &= self._first_day <= day_number(query.date_to)
         return mask
 
     def _series_of(self, page: Sequence[int]) -> tuple[FigureSeries, ...]:

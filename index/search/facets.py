@@ -6,27 +6,25 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from index.records import COUNTRIES, Issue
+from index.records import COUNTRIES
 
 
-def count_facets(ordinals: Iterable[int], issue_of: np.ndarray, issues: Sequence[Issue],
+def count_facets(ordinals: Iterable[int], issue_of: np.ndarray, issue_ids: Sequence[str], issue_years: np.ndarray,
                  countries: np.ndarray) -> dict[str, dict[str, int]]:
     """Counts by year, country and newsletter issue id of the passages `ordinals` names (their issue's
-    position in `issues` from `issue_of`, their countries as bits from `countries`): years in order,
-    the others most frequent first, ties in the order the result first meets them."""
+    position from `issue_of`, its id in `issue_ids` and its year, 0 for none, in `issue_years`; their
+    countries as bits from `countries`): years in order, the others most frequent first, ties in the
+    order the result first meets them."""
     ordinals = np.fromiter(ordinals, dtype=np.int64)
     held = issue_of[ordinals]
-    issue_ids = _most_frequent_first(held)
-    years: dict[str, int] = {}
-    for position, count in zip(*np.unique(held, return_counts=True)):
-        date = issues[int(position)].date
-        if date:
-            years[str(date.year)] = years.get(str(date.year), 0) + int(count)
+    by_issue = _most_frequent_first(held)
+    years_held = issue_years[held]
+    years = {str(year): int(count) for year, count in zip(*np.unique(years_held[years_held > 0], return_counts=True))}
     bits = countries[ordinals]
     found = [(int(np.count_nonzero(bits & (1 << n))), _first(bits & (1 << n)), name) for n, name in enumerate(COUNTRIES)]
     return {"year": dict(sorted(years.items())),
             "country": {name: count for count, _, name in sorted(found, key=lambda f: (-f[0], f[1])) if count},
-            "issue": {issues[position].id: count for position, count in issue_ids}}
+            "issue": {issue_ids[position]: count for position, count in by_issue}}
 
 
 def _most_frequent_first(values: np.ndarray) -> list[tuple[int, int]]:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -96,31 +96,50 @@ def day_number(iso_day: str) -> int:
     return int(iso_day.replace("-", ""))
 
 
+UNDATED_FIRST = 99999999  # an undated issue's first day: after every date, as its last day (0) is before every date
+
+
+@dataclass(frozen=True)
+class IssueDays:
+    """Per newsletter issue (by position): its first and last day as YYYYMMDD numbers and its year (0
+    when undated), so that date filters are array comparisons."""
+
+    first: np.ndarray
+    last: np.ndarray
+    year: np.ndarray
+
+    @classmethod
+    def of(cls, issues: Sequence[Issue]) -> IssueDays:
+        return cls(np.array([day_number(i.date.first_day) if i.date else UNDATED_FIRST for i in issues], np.int32),
+                   np.array([day_number(i.date.last_day) if i.date else 0 for i in issues], np.int32),
+                   np.array([i.date.year if i.date else 0 for i in issues], np.int16))
+
+
 class FilterMasks:
     """Per-passage arrays (issue, date span, countries) from which any Filters becomes a bool mask.
 
     Made from the stored columns of a generation: `issue_of` gives each passage's issue as a position
-    in `issues`, `countries` its countries as bits (country_bits), `recurring` whether it is boilerplate.
+    (`position_of` finds an issue's position by its id, `days` holds each issue's dates), `countries`
+    its countries as bits (country_bits), `recurring` whether it is boilerplate.
     """
 
-    def __init__(self, issue_of: np.ndarray, issues: Sequence[Issue], countries: np.ndarray, recurring: np.ndarray):
-        self._issue_position = {issue.id: n for n, issue in enumerate(issues)}
+    def __init__(self, issue_of: np.ndarray, days: IssueDays, position_of: Callable[[str], int | None],
+                 countries: np.ndarray, recurring: np.ndarray):
+        self._position_of = position_of
         self._issue_of = issue_of
-        # An undated issue's passages fail every date bound: first day after all, last day before all.
-        first = np.array([day_number(i.date.first_day) if i.date else 99999999 for i in issues], dtype=np.int64)
-        last = np.array([day_number(i.date.last_day) if i.date else 0 for i in issues], dtype=np.int64)
-        years = np.array([i.date.year if i.date else 0 for i in issues], dtype=np.int64)
-        self._first, self._last, self._years = first[issue_of], last[issue_of], years[issue_of]
+        self._first, self._last, self._years = days.first[issue_of], days.last[issue_of], days.year[issue_of]
         self._countries = countries
         self._recurring = recurring
 
     def _issues(self, issue_ids: Sequence[str]) -> np.ndarray:
-        return np.isin(self._issue_of, [self._issue_position[i] for i in issue_ids if i in self._issue_position])
+        positions = [self._position_of(i) for i in issue_ids]
+        return np.isin(self._issue_of, [p for p in positions if p is not None])
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:
         """True for the passages of other newsletter issues that are not boilerplate (contacts,
         hotlines): where related stories may come from."""
-        return (self._issue_of != self._issue_position.get(issue_id, -1)) & ~self._recurring
+        position = self._position_of(issue_id)
+        return (self._issue_of != (-1 if position is None else position)) & ~self._recurring
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """True for the passages `filters` admits; None when nothing is filtered."""

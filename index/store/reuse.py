@@ -4,8 +4,8 @@ Vectors come from the content-keyed vector cache (index.embed.models), or from t
 for passages whose text did not change.  Besides them:
 
 - a parsed file, from the parse cache: keyed by the file's name and bytes, its catalog entry, the
-  model whose tokenizer sizes passages, and the code, so editing a file, its catalog entry or the
-  parser parses it again;
+  model whose tokenizer sizes passages, and the code that parses (PARSING_SOURCE), so editing a file,
+  its catalog entry or the parser parses it again, and changing how an index is stored does not;
 - from the generation being served, when it was built by the same code and its files still match
   their checksums (`served_for`):
   - with the same documents (documents.json and every passage column, byte for byte), its keyword
@@ -45,11 +45,16 @@ SHAPING_SOURCE = ("records.py", "text", "ingest", "figures", "search/schema.py",
                   "store/documents.py", "store/figure_files.py", "store/increments.py")
 
 
-@lru_cache(maxsize=1)
-def code_digest() -> str:
-    """One hash over the source that shapes an index (SHAPING_SOURCE, files and packages of `index`)."""
+# What a parsed file depends on: the records, reading and sizing (the tokenizer's wrapper) and text analysis.
+PARSING_SOURCE = ("records.py", "text", "ingest", "embed")
+
+
+@lru_cache(maxsize=2)
+def code_digest(sources: tuple[str, ...] = SHAPING_SOURCE) -> str:
+    """One hash over the source that shapes an index (SHAPING_SOURCE, files and packages of `index`), or
+    over `sources`."""
     digest = hashlib.sha256()
-    for name in SHAPING_SOURCE:
+    for name in sources:
         path = LIBRARY / name
         for source in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
             digest.update(str(source.relative_to(LIBRARY)).encode() + b"\0" + source.read_bytes() + b"\0")
@@ -68,7 +73,7 @@ class ParseCache:
         self.used: set[str] = set()
 
     def key(self, path: Path, catalog: Catalog) -> str:
-        parts = (code_digest(), self.sizing_model, path.name, file_sha256(path), catalog.newsletter_title, repr(catalog.entry(path.name)))
+        parts = (code_digest(PARSING_SOURCE), self.sizing_model, path.name, file_sha256(path), catalog.newsletter_title, repr(catalog.entry(path.name)))
         return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
     def get(self, key: str) -> ParsedIssue | None:
