@@ -151,8 +151,8 @@ class KeywordIndex:
         if not directory.is_dir():
             raise IndexUnavailable(missing)
         try:
-            ordinals = np.load(directory / LAYOUT_ORDINALS, mmap_mode="r", allow_pickle=False)
-            lengths = np.load(directory / LAYOUT_LENGTHS, mmap_mode="r", allow_pickle=False)
+            ordinals = np.load(directory / LAYOUT_ORDINALS, mmap_mode="r", allow_pickle=False).view(np.ndarray)
+            lengths = np.load(directory / LAYOUT_LENGTHS, mmap_mode="r", allow_pickle=False).view(np.ndarray)
             opened = cls(directory, ordinals, lengths)
         except (whoosh_index.EmptyIndexError, FileNotFoundError) as error:
             raise IndexUnavailable(missing) from error

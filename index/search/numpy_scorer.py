@@ -72,18 +72,17 @@ class NumpyScorer:
         if type(q) is whoosh_query.Term:
             if q.fieldname != FIELD:
                 return None
+            docs, contributions = self._term_scores(q, boost)
             scores = np.zeros(self._count, dtype=np.float64)
             matched = np.zeros(self._count, dtype=bool)
-            docs, freqs = self._term(q.fieldname, q.text)
-            if len(docs):
-                scores[docs] = boost * q.boost * bm25.term_scores(
-                    freqs, self._lengths[docs].astype(np.float64), self._average,
-                    bm25.idf(self._count, len(docs)), self._parameters(q.fieldname))
-                matched[docs] = True
+            scores[docs] = contributions
+            matched[docs] = True
             return scores, matched
         if type(q) in (whoosh_query.Or, whoosh_query.And):
             if getattr(q, "scale", None) is not None or getattr(q, "minmatch", 0):
                 return None  # coordination-scaled or minimum-match ORs: Whoosh's
+            if q.subqueries and all(type(c) is whoosh_query.Term and c.fieldname == FIELD for c in q.subqueries):
+                return self._terms(q, boost)
             parts = [self._evaluate(child, boost * q.boost) for child in q.subqueries]
             if not parts or any(part is None for part in parts):
                 return None
@@ -100,6 +99,26 @@ class NumpyScorer:
         if q is whoosh_query.NullQuery:
             return None
         return self._whoosh_matches(q, boost)
+
+    def _term_scores(self, q: whoosh_query.Term, boost: float) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, scores) of the passages holding the term `q`, its boost times `boost` applied."""
+        docs, freqs = self._term(q.fieldname, q.text)
+        if not len(docs):
+            return docs, freqs
+        return docs, boost * q.boost * bm25.term_scores(freqs, self._lengths[docs].astype(np.float64), self._average,
+                                                        bm25.idf(self._count, len(docs)), self._parameters(q.fieldname))
+
+    def _terms(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray]:
+        """An Or or And of terms: each term's scores added into one array where it occurs (a query of
+        many words touches its postings only, not one array of all passages per word)."""
+        scores = np.zeros(self._count, dtype=np.float64)
+        found = np.zeros(self._count, dtype=np.int32)
+        for child in q.subqueries:
+            docs, contributions = self._term_scores(child, boost * q.boost)
+            scores[docs] += contributions
+            found[docs] += 1
+        matched = found > 0 if type(q) is whoosh_query.Or else found == len(q.subqueries)
+        return np.where(matched, scores, 0.0), matched
 
     def _whoosh_matches(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher for a node this module does not evaluate (a phrase), over its matches."""

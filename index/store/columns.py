@@ -36,8 +36,9 @@ def write_array(path: Path, array: np.ndarray) -> None:
 
 
 def open_array(path: Path) -> np.ndarray:
-    """The array in `path`, mapped read-only (no copy is read until its pages are touched)."""
-    return np.load(path, mmap_mode="r", allow_pickle=False)
+    """The array in `path`, mapped read-only (no copy is read until its pages are touched).  A plain
+    ndarray over the mapping, not np.memmap, whose indexing costs some microseconds more a call."""
+    return np.load(path, mmap_mode="r", allow_pickle=False).view(np.ndarray)
 
 
 class Strings(Sequence[str]):

@@ -99,7 +99,7 @@ class StoredCorpus:
     read; the arrays hold, per passage (in ordinal order), what filters, facets and fusion need of it."""
 
     issues: Sequence[Issue]
-    issue_ids: Strings
+    issue_ids: tuple[str, ...]  # decoded once: facets name every issue a result holds
     days: IssueDays
     sections: Sequence[Section]
     passages: Records[Passage]
@@ -139,7 +139,7 @@ def read_corpus(generation: Path) -> StoredCorpus:
         if len(owner_of) and (int(owner_of.min()) < 0 or int(owner_of.max()) >= counts["issues"]):
             raise ValueError("a passage or section names an issue the generation does not hold")
     return StoredCorpus(
-        JsonRows(issue_rows, _issue_from_json), issue_ids, days, JsonRows(section_rows, _section_from_json), records,
+        JsonRows(issue_rows, _issue_from_json), tuple(issue_ids), days, JsonRows(section_rows, _section_from_json), records,
         issue_of, bits, records.column("recurring"), SortedLookup.open(issues, "id", issue_ids),
         SortedLookup.open(passages, "id", records.column("id")), Grouping(section_issue, counts["issues"]),
         Grouping(issue_of, counts["issues"]))

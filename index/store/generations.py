@@ -216,7 +216,7 @@ def changed_files(generation: Path, manifest: dict, names: Iterable[str]) -> lis
 
 def load_vectors(generation: Path, manifest: dict) -> np.ndarray:
     """The passage vectors, memory-mapped: the pages are the page cache's, shared by every process."""
-    matrix = np.load(generation / "vectors.npy", mmap_mode="r", allow_pickle=False)
+    matrix = np.load(generation / "vectors.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
     expected = (manifest["passages"], manifest["dimension"])
     if matrix.shape != expected or matrix.dtype != np.float32:
         raise IndexUnavailable(f"{generation.name}: vectors.npy holds {matrix.shape} {matrix.dtype}, "
