@@ -162,7 +162,13 @@ class LiveArchive:
     def follow(self) -> None:
         """Look for a new generation every `check_every_s` seconds in a background thread too, so that
         this process switches soon after a build even while no request comes.  Threads do not survive
-        a fork: a forked server process calls this itself."""
+        a fork: a forked server process calls this itself, which also opens the served generation's
+        keyword index in it at once."""
+        try:
+            self.current().open_in_this_process()
+        except ArchiveError as exc:
+            log.error("%s", exc)
+
         def follow() -> None:
             while True:
                 time.sleep(max(self._check_every_s, 0.1))
@@ -218,6 +224,11 @@ class Archive:
     def current(self) -> Archive:
         """This archive: an open Archive serves as its own source (see LiveArchive.current)."""
         return self
+
+    def open_in_this_process(self) -> None:
+        """Open what a forked process cannot share with the one that opened the archive (the keyword
+        index's files), while the generation is surely still there."""
+        self._keyword.open_in_this_process()
 
     def warm_model(self) -> None:
         """Load the embedding model now (e.g. in a background thread at start-up) rather than on the

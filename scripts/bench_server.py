@@ -235,7 +235,7 @@ def add_one_issue(settings: Settings, port: int, write_issue: Callable[[Path], s
     report = json.loads(out)["build"]
     result = {"add_one_issue_s": round(served_at - started, 2), "add_command_s": round(finished - started, 2),
               "passages": report["passages"], "build_seconds": report["seconds"], "updated": report["updated"],
-              "compacted": report["compacted"]}
+              "served_first": report["served_first"]}
     (settings.archive_dir / ADDED_ISSUE_FILE).unlink()
     started = time.monotonic()
     rebuild = _archive_command(settings, "build", "--json")

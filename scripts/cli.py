@@ -74,8 +74,9 @@ def _print_taken_over(report) -> None:
         print("  keyword index and figures taken over unchanged")
     if figures and keyword:
         print(f"  figures: {figures['figures']}, read from {figures['passages_read']} passages")
-    if report.compacted:
-        print(f"  keyword index merged into one segment after the update was served: {report.compacted.name}")
+    if report.served_first:
+        print(f"  served first as {report.served_first.name}; then figure series grouped again "
+              "(and the keyword index's segments merged where many)")
 
 
 def _filters(args: argparse.Namespace) -> Filters:

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_issue
+from conftest import copy_of_corpus, write_issue
 from index.ingest.catalog import CatalogError
 from index.config import Settings
 from index.errors import ArchiveError, IndexUnavailable
 from index.facade import Archive, FigureQuery, build, index_staleness
+from index.search.keyword import segment_health
 from index.store import generations
 from index.store.generations import SCHEMA_VERSION, Store, generation_name
 
@@ -365,9 +366,10 @@ def test_a_fragmented_keyword_index_is_merged_after_the_update_is_served(setting
     (settings.archive_dir / "b.md").write_text(changed, encoding="utf-8")
     report = build(settings, show_progress=False)  # 2 of 4 passages replaced: a third of the documents deleted
     assert report.updated["keyword"]["removed"] == 2
-    assert report.compacted is not None and report.compacted != report.generation != first.generation
-    assert served_generation(settings) == report.compacted
-    assert (report.compacted / "vectors.npy").samefile(report.generation / "vectors.npy")  # the rest linked
+    assert report.served_first is not None and report.served_first != report.generation != first.generation
+    assert served_generation(settings) == report.generation
+    assert (report.generation / "vectors.npy").samefile(report.served_first / "vectors.npy")  # the rest linked
+    assert segment_health(report.generation / "keyword") == (1, 4, 0)  # one segment, no deleted documents
     fresh = Settings(archive_dir=settings.archive_dir, index_dir=tmp_path / "fresh", model=None)
     build(fresh, show_progress=False)
     assert results(settings) == results(fresh)
@@ -473,3 +475,35 @@ def test_opening_hashes_only_the_files_whose_stamp_changed(settings, monkeypatch
     text.write_bytes(bytes(data))
     with pytest.raises(IndexUnavailable, match="passages/text.utf8.npy does not match its checksum"):
         Archive.open(settings)
+
+
+def series(settings: Settings) -> list:
+    archive = Archive.open(settings)
+    try:
+        return [(s.label, [p.id for p in s.points]) for s in archive.figure_index.series]
+    finally:
+        archive.close()
+
+
+def test_series_are_grouped_again_after_an_update_is_served(tmp_path):
+    """An update keeps the served series less the points of passages that changed; the build then serves
+    a further generation with the series of all figures grouped again, as a build from nothing has them."""
+    settings = Settings(archive_dir=copy_of_corpus(tmp_path / "archive"), index_dir=tmp_path / "index", model=None)
+    build(settings, show_progress=False)
+    before = series(settings)
+    assert len(before) == 3
+    write_issue(settings.archive_dir, "2023-03_issue12.txt", """IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 12, 20/03/2023
+
+ASSISTANCE TO VULNERABLE MIGRANTS
+
+Since the beginning of the pandemic IOM has assisted 9,870 victims of trafficking and vulnerable migrants
+across Central Asia with shelter, food, medical care and help to return home.
+""")
+    report = build(settings, show_progress=False)
+    assert report.updated["figures"]["passages_read"] == 1
+    assert report.served_first is not None and served_generation(settings) == report.generation
+    fresh = Settings(archive_dir=settings.archive_dir, index_dir=tmp_path / "fresh", model=None)
+    build(fresh, show_progress=False)
+    after = series(settings)
+    assert after == series(fresh)
+    assert after != before and any(p.startswith("2023-03_issue12") for _, points in after for p in points)

@@ -100,6 +100,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _stderr(server: subprocess.Popen) -> str:
+    """What the server has logged so far (it is stopped first)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    return server.communicate(timeout=30)[1].decode(errors="replace")[-5000:]
+
+
 def _maps(pid: int, generation: Path) -> bool:
     """Whether process `pid` has files of `generation` mapped (it serves from them)."""
     return any(m.path.startswith(str(generation) + os.sep) for m in psutil.Process(pid).memory_maps())
@@ -141,11 +147,12 @@ def test_every_process_of_a_multi_process_server_switches_and_no_request_fails(a
         for client in clients:
             client.join(timeout=60)
         assert all(_maps(pid, after) for pid in workers), "a worker still serves the old generation"
-        assert statuses and set(statuses) == {200}
+        assert statuses and set(statuses) == {200}, _stderr(server)
         for _ in range(10):
             status, _, body = get(port, "/api/search?q=solar+kettles&mode=keyword")
             assert status == 200 and json.loads(body)["hits"][0]["issue"]["id"] == "2023-03_issue4"
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
     assert not any(psutil.pid_exists(pid) for pid in workers)  # the workers stop with the server

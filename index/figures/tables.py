@@ -1,10 +1,10 @@
-"""A generation's figure mentions as arrays, and how a build makes them, taking over what did not change.
+"""A generation's figure mentions as arrays, and the steps a build makes them with.
 
 Each passage's figure mentions (`index.figures.extract.extract_figures`) depend on its text alone, so a
 build that starts from the previous generation extracts only the passages that are new or whose text
-changed, and takes the mentions, analysed terms and vectors of the others from it.  The series
-(index.figures.series) and the BM25 postings are computed again over all mentions: both are global,
-and both take seconds where extraction took minutes.  index.store writes the tables and maps them back.
+changed (`extract_mentions`) and takes the mentions, analysed terms and vectors of the others from it
+(index.store.figure_files).  The series (`figure_series`, index.figures.series) are global: a build
+from nothing groups them at once, an update after the updated generation is served.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from index.figures.records import FIGURE_KINDS
 from index.figures.series import SeriesCandidate, group_series
 from index.records import Corpus
 from index.search.bm25 import Postings
+from index.search.filters import UNDATED_FIRST, IssueDays
 from index.text.analysis import analysed
 
 
@@ -66,72 +67,63 @@ def record_terms(label: str, sentence: str) -> str:
     return " ".join(analysed(f"{label} {sentence}"))
 
 
-@dataclass(frozen=True)
-class Earlier:
-    """The figures of the generation a build starts from, and for each passage of the new corpus the
-    ordinal of the same passage (same id, same text) there, or -1."""
-
-    tables: FigureTables
-    same_passage: np.ndarray
-
-
-def build_figure_tables(corpus: Corpus, model: ModelSource, cache_path, dimension: int, show_progress: bool,
-                        earlier: Earlier | None = None) -> tuple[FigureTables, int]:
-    """The figure tables of `corpus`, and how many of its passages were read for figures (the rest
-    were taken from `earlier`)."""
+def extract_mentions(corpus: Corpus, ordinals: Sequence[int]) -> tuple[list[FigureMention], list[int], list[str]]:
+    """The figure mentions of the passages `ordinals` of `corpus`, in order, with each one's passage
+    ordinal and analysed terms."""
     mentions: list[FigureMention] = []
     passage_of: list[int] = []
-    terms: list[str] = []
-    vector_rows: list[int] = []  # per mention: its row in earlier's vectors, or -1 to embed
-    extracted = 0
-    for ordinal, passage in enumerate(corpus.passages):
-        before = int(earlier.same_passage[ordinal]) if earlier is not None else -1
-        if before >= 0:
-            found = earlier.tables.of_passage(before)
-            mentions += [earlier.tables.mentions[i] for i in found]
-            terms += [earlier.tables.terms[i] for i in found]
-            vector_rows += list(found)
-        else:
-            extracted += 1
-            new = extract_figures(passage.text)
-            mentions += new
-            terms += [record_terms(m.label, m.sentence) for m in new]
-            vector_rows += [-1] * len(new)
-        passage_of += [ordinal] * (len(mentions) - len(passage_of))
-    passage = np.array(passage_of, dtype=np.int32)
-    vectors = _vectors(mentions, np.array(vector_rows, dtype=np.int64), earlier, model, cache_path, dimension,
-                       show_progress)
-    first_day = {issue.id: issue.date.first_day for issue in corpus.issues if issue.date}
-    issue_of = [corpus.passages[o].issue_id for o in passage_of]
-    candidates = [SeriesCandidate(i, m.kind, m.unit, m.label, issue_of[i], first_day.get(issue_of[i]))
-                  for i, m in enumerate(mentions)]
+    for ordinal in ordinals:
+        found = extract_figures(corpus.passages[ordinal].text)
+        mentions += found
+        passage_of += [ordinal] * len(found)
+    return mentions, passage_of, [record_terms(m.label, m.sentence) for m in mentions]
+
+
+def embed_mentions(mentions: Sequence[FigureMention], model: ModelSource, cache_path, dimension: int,
+                   show_progress: bool) -> np.ndarray:
+    """The "label: sentence" vectors of `mentions`, from the vector cache or the model."""
+    if not mentions:
+        return np.zeros((0, dimension), dtype=np.float32)
+    from tqdm import tqdm
+
+    cache = VectorCache(cache_path)
+    try:
+        with tqdm(total=len(mentions), desc="embedding figures", unit="figure", disable=not show_progress,
+                  file=sys.stderr) as bar:
+            vectors, _ = embed_with_cache(model, [embedding_text(m.label, m.sentence) for m in mentions], cache,
+                                          bar.update)
+    finally:
+        cache.close()
+    return vectors
+
+
+def figure_series(kinds: Sequence[str], units: Sequence[str], labels: Sequence[str], issue_ids: Sequence[str],
+                  first_days: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The series among mentions (index.figures.series) given per mention: its kind, unit, label, its
+    issue's id and first day as YYYYMMDD (UNDATED_FIRST: undated), and its vector.  As (points, ends):
+    series s is points[ends[s - 1]:ends[s]]."""
+    candidates = [SeriesCandidate(i, kinds[i], units[i], labels[i], issue_ids[i],
+                                  None if first_days[i] == UNDATED_FIRST else str(first_days[i]))
+                  for i in range(len(kinds))]
     series = group_series(candidates, vectors)
     points = np.array([p for s in series for p in s], dtype=np.int32)
     ends = np.cumsum([len(s) for s in series], dtype=np.int64) if series else np.zeros(0, np.int64)
-    kinds = np.array([FIGURE_KINDS.index(m.kind) for m in mentions], dtype=np.int8)
-    values = np.array([m.value for m in mentions], dtype=np.float64)
-    return FigureTables(mentions, passage, values, kinds, terms, vectors, points, ends, Postings.of(terms)), extracted
+    return points, ends
 
 
-def _vectors(mentions: Sequence[FigureMention], rows: np.ndarray, earlier: Earlier | None, model: ModelSource,
-             cache_path, dimension: int, show_progress: bool) -> np.ndarray:
-    """The "label: sentence" vectors of `mentions`: earlier's row where `rows` names one, else from the
-    vector cache or the model."""
-    vectors = np.zeros((len(mentions), dimension), dtype=np.float32)
-    kept = np.flatnonzero(rows >= 0)
-    if len(kept):
-        vectors[kept] = earlier.tables.vectors[rows[kept]]
-    missing = np.flatnonzero(rows < 0)
-    if len(missing):
-        from tqdm import tqdm
+def build_figure_tables(corpus: Corpus, model: ModelSource, cache_path, dimension: int,
+                        show_progress: bool) -> FigureTables:
+    """The figure tables of `corpus`, every passage read."""
+    mentions, passage_of, terms = extract_mentions(corpus, range(len(corpus.passages)))
+    vectors = embed_mentions(mentions, model, cache_path, dimension, show_progress)
+    days = IssueDays.of(corpus.issues)
+    position = {issue.id: n for n, issue in enumerate(corpus.issues)}
+    issue_of = np.array([position[corpus.passages[o].issue_id] for o in passage_of], dtype=np.int64)
+    points, ends = figure_series([m.kind for m in mentions], [m.unit for m in mentions], [m.label for m in mentions],
+                                 [corpus.issues[i].id for i in issue_of], days.first[issue_of], vectors)
+    return FigureTables(mentions, np.array(passage_of, dtype=np.int32), np.array([m.value for m in mentions], np.float64),
+                        kind_codes([m.kind for m in mentions]), terms, vectors, points, ends, Postings.of(terms))
 
-        cache = VectorCache(cache_path)
-        try:
-            with tqdm(total=len(missing), desc="embedding figures", unit="figure", disable=not show_progress,
-                      file=sys.stderr) as bar:
-                fresh, _ = embed_with_cache(model, [embedding_text(mentions[i].label, mentions[i].sentence)
-                                                    for i in missing], cache, bar.update)
-        finally:
-            cache.close()
-        vectors[missing] = fresh
-    return vectors
+
+def kind_codes(kinds: Sequence[str]) -> np.ndarray:
+    return np.array([FIGURE_KINDS.index(kind) for kind in kinds], dtype=np.int8)

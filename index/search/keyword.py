@@ -193,7 +193,16 @@ class KeywordIndex:
     def _here(self) -> None:
         """Call under self._lock: reopen the searcher in a process forked after it was opened."""
         if self._pid != os.getpid():
-            self._open_here()
+            try:
+                self._open_here()
+            except Exception as error:  # e.g. the generation was removed before this process opened it
+                raise IndexUnavailable(f"the keyword index in {self._directory} cannot be opened ({error})") from error
+
+    def open_in_this_process(self) -> None:
+        """Open the searcher now in a process forked after the index was opened (rather than on its first
+        search): its files are open from then on, even when a later clean-up removes them."""
+        with self._lock:
+            self._here()
 
     @property
     def doc_count(self) -> int:

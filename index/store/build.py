@@ -21,13 +21,22 @@ from index.embed.cache import VectorCache, embed_with_cache
 from index.embed.models import ModelSource, backend_for, load_word_pieces, model_id
 from index.embed.protocol import Embedder, WordPieces
 from index.errors import ArchiveError
-from index.figures.tables import Earlier, build_figure_tables
+from index.figures.tables import build_figure_tables
 from index.ingest.catalog import CATALOG_NAME, Catalog, load_catalog
 from index.ingest.reader import ISSUE_SUFFIXES, UnreadableFile, read_issue
 from index.records import Corpus, ParsedIssue
 from index.search.keyword import build_keyword_index, compact_keyword_index, segment_health, update_keyword_index
+from index.store.columns import write_array
 from index.store.documents import read_corpus, write_corpus
-from index.store.figure_files import FIGURES_DIR, read_figure_tables, write_figure_tables
+from index.store.figure_files import (
+    FIGURES_DIR,
+    SERIES_FILES,
+    read_figure_tables,
+    regroup_series,
+    updated_figure_tables,
+    write_figure_tables,
+    write_series,
+)
 from index.store.generations import Store, corpus_fingerprint, load_vectors, read_manifest
 from index.store.increments import PassageChanges, kept_vectors, passage_changes
 from index.store.reuse import (
@@ -42,7 +51,7 @@ from index.store.reuse import (
     take_over,
 )
 
-# A keyword index updated build after build is merged into one segment (in a new generation, after
+# A keyword index updated build after build is merged into one segment (in a further generation, after
 # the updated one is served) once this share of its documents are deleted ones, or it has this many segments.
 COMPACT_DELETED_SHARE = 0.2
 COMPACT_SEGMENTS = 10
@@ -56,14 +65,14 @@ class BuildReport:
     embedded: int = 0  # passages whose vectors were computed, not taken from the cache
     reused: list[str] = field(default_factory=list)  # files taken over from the served generation
     updated: dict[str, dict[str, int]] = field(default_factory=dict)  # index -> what an update changed
-    compacted: Path | None = None  # the generation with the keyword index merged, served after `generation`
+    served_first: Path | None = None  # an update served before `generation`, which regrouped its series or merged its index
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     seconds: dict[str, float] = field(default_factory=dict)  # stage -> wall time
 
     def to_json(self) -> dict:
         return {"generation": self.generation.name if self.generation else None, "issues": self.issues,
                 "passages": self.passages, "embedded": self.embedded, "reused": self.reused, "updated": self.updated,
-                "compacted": self.compacted.name if self.compacted else None,
+                "served_first": self.served_first.name if self.served_first else None,
                 "skipped": [{"file": f, "reason": r} for f, r in self.skipped],
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
@@ -186,10 +195,12 @@ def write_generation(store: Store, corpus: Corpus, model: ModelSource, manifest:
             report.reused = served.named(KEYWORD_DIR) + (figure_files(served) if served.same_model else [])
             take_over(served.path, building, report.reused)
             known.update(same, **served.checksums(report.reused))
+            if served.same_model:
+                manifest["series_complete"] = served.manifest.get("series_complete", True)
 
         stage = time.perf_counter()
         matrix, report.embedded = _passage_vectors(corpus, model, store, served, changes, show_progress)
-        np.save(building / "vectors.npy", matrix)
+        write_array(building / "vectors.npy", matrix)
         report.seconds["embed"] = time.perf_counter() - stage
 
         stage = time.perf_counter()
@@ -201,12 +212,16 @@ def write_generation(store: Store, corpus: Corpus, model: ModelSource, manifest:
         if not (building / FIGURES_DIR).is_dir():
             # A benchmark collection (with_figures=False) is there to measure text retrieval: no figures.
             figures_of = corpus if with_figures else Corpus(corpus.issues, corpus.sections, ())
-            earlier = (Earlier(read_figure_tables(served.path, served.manifest["dimension"]), changes.same_text)
-                       if changes is not None and served.same_model and with_figures else None)
-            tables, extracted = build_figure_tables(figures_of, model, store.cache_path, int(matrix.shape[1]),
-                                                    show_progress, earlier)
+            dimension = int(matrix.shape[1])
+            if changes is not None and served.same_model and with_figures:
+                earlier = read_figure_tables(served.path, served.manifest["dimension"])
+                tables, read = updated_figure_tables(earlier, changes.same_text, corpus, model, store.cache_path,
+                                                     dimension, show_progress)
+                report.updated["figures"] = {"passages_read": read, "figures": len(tables)}
+            else:
+                tables = build_figure_tables(figures_of, model, store.cache_path, dimension, show_progress)
+            manifest["series_complete"] = "figures" not in report.updated  # else grouped after it is served
             write_figure_tables(building, tables)
-            report.updated["figures"] = {"passages_read": extracted, "figures": len(tables)}
         report.seconds["figures"] = time.perf_counter() - stage
         return store.commit(building, {
             **manifest,
@@ -261,26 +276,34 @@ def _keyword_index(building: Path, corpus: Corpus, served: Served | None, change
     known.update(served.checksums(linked))  # Whoosh writes new files beside them, never into them
 
 
-def compact_if_fragmented(store: Store, generation: Path, corpus: Corpus, report: BuildReport) -> None:
-    """When the keyword index of the served `generation` has gathered many deleted documents or
-    segments, serve a copy of it with the index merged into one segment (the rest linked)."""
+def complete_after_serving(store: Store, generation: Path, corpus: Corpus, report: BuildReport) -> None:
+    """What an update leaves for after it is served, in a further generation (the rest linked): the
+    series grouped again over all figures, and when the keyword index has gathered many deleted
+    documents or segments, the index merged into one segment."""
+    manifest = read_manifest(generation)
     segments, documents, deleted = segment_health(generation / KEYWORD_DIR)
-    if deleted <= COMPACT_DELETED_SHARE * documents and segments <= COMPACT_SEGMENTS:
+    compact = deleted > COMPACT_DELETED_SHARE * documents or segments > COMPACT_SEGMENTS
+    regroup = not manifest.get("series_complete", True)
+    if not (compact or regroup):
         return
     stage = time.perf_counter()
-    manifest = read_manifest(generation)
     building = store.new_generation()
     try:
-        names = list(manifest["checksums"])
+        rewritten = {f"{FIGURES_DIR}/{name}" for name in SERIES_FILES} if regroup else set()
+        names = [name for name in manifest["checksums"] if name not in rewritten]
         take_over(generation, building, names)  # Whoosh unlinks the segments it merges, never writes them
-        compact_keyword_index(building / KEYWORD_DIR, corpus.passages)
+        if compact:
+            compact_keyword_index(building / KEYWORD_DIR, corpus.passages)
+        if regroup:
+            write_series(building, *regroup_series(generation, corpus, manifest["dimension"]))
         kept = {name: manifest["checksums"][name] for name in names if not name.startswith(f"{KEYWORD_DIR}/")}
-        report.compacted = store.commit(building, {k: v for k, v in manifest.items() if k not in ("checksums", "stamps")},
-                                        kept)
+        manifest = {k: v for k, v in manifest.items() if k not in ("checksums", "stamps")}
+        report.served_first = generation
+        report.generation = store.commit(building, {**manifest, "series_complete": True}, kept)
     except BaseException:
         store.discard(building)
         raise
-    report.seconds["compact"] = time.perf_counter() - stage
+    report.seconds["after_serving"] = time.perf_counter() - stage
 
 
 def _served(store: Store) -> tuple[Path | None, dict | None]:
@@ -309,7 +332,7 @@ def build_index(settings: Settings, show_progress: bool = True, embedder: Embedd
         "files": [issue.source for issue in corpus.issues],
         "skipped": [{"file": f, "reason": r} for f, r in report.skipped],
     }, report, show_progress)
-    compact_if_fragmented(store, report.generation, corpus, report)
+    complete_after_serving(store, report.generation, corpus, report)
     parse_cache.forget_unused()
     report.seconds["total"] = time.perf_counter() - started
     return report

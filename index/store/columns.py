@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -32,7 +33,12 @@ ARRAY_TYPES = {"int": np.int64, "float": np.float64, "bool": np.bool_}
 
 
 def write_array(path: Path, array: np.ndarray) -> None:
-    np.save(path, np.ascontiguousarray(array), allow_pickle=False)
+    """`array` into `path`, written beside and renamed: `path` may be a link to an earlier generation's
+    file, which must not change."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with partial.open("wb") as handle:
+        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+    os.replace(partial, path)
 
 
 def open_array(path: Path) -> np.ndarray:
@@ -48,12 +54,33 @@ class Strings(Sequence[str]):
         self._blob = blob
         self._ends = ends
 
-    @staticmethod
-    def write(directory: Path, name: str, values: Sequence[str]) -> None:
+    @classmethod
+    def of(cls, values: Sequence[str]) -> Strings:
+        """`values` encoded in memory."""
         encoded = [value.encode("utf-8") for value in values]
         ends = np.cumsum([len(data) for data in encoded], dtype=np.int64) if encoded else np.zeros(0, np.int64)
-        write_array(directory / f"{name}.utf8.npy", np.frombuffer(b"".join(encoded), dtype=np.uint8))
-        write_array(directory / f"{name}.ends.npy", ends)
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), ends)
+
+    @staticmethod
+    def write(directory: Path, name: str, values: Sequence[str]) -> None:
+        Strings.of(values).save(directory, name)
+
+    def save(self, directory: Path, name: str) -> None:
+        write_array(directory / f"{name}.utf8.npy", self._blob)
+        write_array(directory / f"{name}.ends.npy", self._ends)
+
+    def concat(self, other: Strings) -> Strings:
+        """These strings, then `other`'s."""
+        ends = np.concatenate([self._ends, other._ends + (int(self._ends[-1]) if len(self._ends) else 0)])
+        return Strings(np.concatenate([self._blob, other._blob]), ends)
+
+    def take(self, rows: np.ndarray) -> Strings:
+        """The strings at `rows`, in that order (their bytes copied, none decoded)."""
+        starts = np.concatenate([[0], self._ends[:-1]]).astype(np.int64)
+        data = self._blob.tobytes()
+        pieces = [data[start:end] for start, end in zip(starts[rows].tolist(), self._ends[rows].tolist())]
+        ends = np.cumsum([len(piece) for piece in pieces], dtype=np.int64) if pieces else np.zeros(0, np.int64)
+        return Strings(np.frombuffer(b"".join(pieces), dtype=np.uint8), ends)
 
     @classmethod
     def open(cls, directory: Path, name: str) -> Strings:
@@ -90,18 +117,48 @@ def _kind(annotation) -> str:
     return annotation if annotation == "str" or annotation in ARRAY_TYPES else "json"
 
 
-def write_records(directory: Path, records: Sequence, record_type: type) -> None:
-    """Every field of `records` (instances of the dataclass `record_type`) as a column in `directory`."""
-    directory.mkdir(parents=True, exist_ok=True)
+Columns = dict[str, "Strings | np.ndarray"]  # a record type's fields, by name, in memory or mapped
+
+
+def record_columns(records: Sequence, record_type: type) -> Columns:
+    """Every field of `records` (instances of the dataclass `record_type`) as a column, in memory."""
+    columns: Columns = {}
     for field in fields(record_type):
         values = [getattr(record, field.name) for record in records]
         kind = _kind(field.type)
         if kind == "str":
-            Strings.write(directory, field.name, values)
+            columns[field.name] = Strings.of(values)
         elif kind == "json":
-            Strings.write(directory, field.name, [json.dumps(value, ensure_ascii=False) for value in values])
+            columns[field.name] = Strings.of([json.dumps(value, ensure_ascii=False) for value in values])
         else:
-            write_array(directory / f"{field.name}.npy", np.array(values, dtype=ARRAY_TYPES[kind]))
+            columns[field.name] = np.array(values, dtype=ARRAY_TYPES[kind])
+    return columns
+
+
+def concat_columns(first: Columns, second: Columns) -> Columns:
+    """The rows of `first`, then those of `second` (the same fields)."""
+    return {name: column.concat(second[name]) if isinstance(column, Strings) else np.concatenate([column, second[name]])
+            for name, column in first.items()}
+
+
+def take_columns(columns: Columns, rows: np.ndarray) -> Columns:
+    """The rows `rows` of `columns`, in that order."""
+    return {name: column.take(rows) if isinstance(column, Strings) else np.asarray(column)[rows]
+            for name, column in columns.items()}
+
+
+def save_columns(directory: Path, columns: Columns) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, column in columns.items():
+        if isinstance(column, Strings):
+            column.save(directory, name)
+        else:
+            write_array(directory / f"{name}.npy", column)
+
+
+def write_records(directory: Path, records: Sequence, record_type: type) -> None:
+    """Every field of `records` (instances of the dataclass `record_type`) as a column in `directory`."""
+    save_columns(directory, record_columns(records, record_type))
 
 
 class Records(Sequence[T], Generic[T]):
@@ -114,6 +171,10 @@ class Records(Sequence[T], Generic[T]):
         self._length = len(next(iter(columns.values()))) if columns else 0
         if any(len(column) != self._length for column in columns.values()):
             raise ValueError(f"{record_type.__name__} columns differ in length")
+
+    @classmethod
+    def of_columns(cls, record_type: type, columns: Columns) -> Records:
+        return cls(record_type, columns, {field.name: _kind(field.type) for field in fields(record_type)})
 
     @classmethod
     def open(cls, directory: Path, record_type: type) -> Records:
@@ -151,6 +212,10 @@ class Records(Sequence[T], Generic[T]):
     def column(self, name: str) -> Strings | np.ndarray:
         """The field `name` of every record: a (read-only) numpy array, or Strings."""
         return self._columns[name]
+
+    @property
+    def columns(self) -> Columns:
+        return dict(self._columns)
 
 
 def _tuples(value):

@@ -17,10 +17,10 @@
 A build writes a new generation under a temporary name and renames it when complete; only then is
 CURRENT switched.  A failed or interrupted build leaves CURRENT, and so the served index, untouched.
 
-Checksums are computed when a generation is committed, with each file's stamp (inode, size,
-modification and change times, in nanoseconds).  Opening compares the stamps, which costs a `stat`
-per file: a file written, truncated, replaced or copied since has another change time or inode, and
-only then is it hashed (all such files at once, one thread per core) before the generation is served.
+Checksums are computed when a generation is committed, with each file's stamp (inode, size and
+modification time in nanoseconds).  Opening compares the stamps, which costs a `stat` per file: a file
+written, truncated, replaced or copied since has another stamp, and only then is it hashed (all such
+files at once, one thread per core) before the generation is served.
 """
 
 from __future__ import annotations
@@ -62,10 +62,11 @@ def files_sha256(paths: Iterable[Path]) -> list[str]:
 
 
 def file_stamp(path: Path) -> list[int]:
-    """What changes when a file is written, truncated, replaced or copied: inode, size, modification
-    and change times (ns).  A file whose stamp is the one recorded with its checksum has not changed."""
+    """What changes when a file is written, truncated, replaced or copied: inode, size and modification
+    time (ns).  A file whose stamp is the one recorded with its checksum has not changed.  (Not the
+    change time: a later build hard-links the file into its own generation, which changes only that.)"""
     stat = path.stat()
-    return [stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns]
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
 
 def corpus_fingerprint(files: Iterable[Path]) -> str:
