@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +65,8 @@ from index.store.generations import Store, load_vectors, read_manifest, verify_c
 from index.text.numbers import join_number_groups
 
 log = logging.getLogger(__name__)
+
+SIDE_THREADS = 8  # searches whose semantic side runs at once in one process (as many as request threads)
 
 __all__ = [
     "Archive", "LiveArchive", "Settings", "build", "add_files", "index_staleness", "embedder_for",
@@ -131,6 +135,18 @@ class IssueView:
             {**section.to_json(), **({"passages": [p.to_json() for p in self.passages if p.section_id == section.id]}
                                      if with_passages else {})}
             for section in self.sections]}
+
+
+_THREADS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _side_threads() -> ThreadPoolExecutor:
+    """This process's threads for the semantic side of searches (threads do not survive a fork, so
+    a forked process makes its own)."""
+    pool = _THREADS.get(os.getpid())
+    if pool is None:
+        pool = _THREADS[os.getpid()] = ThreadPoolExecutor(max_workers=SIDE_THREADS, thread_name_prefix="semantic")
+    return pool
 
 
 class LiveArchive:
@@ -336,19 +352,25 @@ class Archive:
 
     def _side_rankings(self, query: str, mode: str, depth: int,
                        allowed: np.ndarray | None) -> dict[str, list[tuple[int, float]]]:
+        semantic = self._semantic_side(query, depth, allowed) if mode in ("hybrid", "semantic") else None
         rankings = {}
         if mode in ("hybrid", "keyword"):
             rankings["keyword"] = self._keyword.search(query, depth, allowed)
         if mode == "hybrid" and self.figure_index.records:
             rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed, depth)
-        if mode in ("hybrid", "semantic"):
-            excluded = self._keyword.excluded(query)
-            if len(excluded):  # "NOT x" holds for every side, not only for the keyword one
-                allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
-                allowed[excluded] = False
-            vector = self.embedder.encode([query])[0]
-            rankings["semantic"] = semantic_ranking(self._vectors, vector, depth, allowed)
+        if semantic is not None:
+            rankings["semantic"] = semantic.result()
         return rankings
+
+    def _semantic_side(self, query: str, depth: int, allowed: np.ndarray | None) -> Future:
+        """The semantic ranking, computed in another thread while this one ranks the keyword and figure
+        sides: embedding the query and scanning the vectors let go of the GIL, so a search uses two cores."""
+        excluded = self._keyword.excluded(query)
+        if len(excluded):  # "NOT x" holds for every side, not only for the keyword one
+            allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
+            allowed[excluded] = False
+        return _side_threads().submit(
+            lambda: semantic_ranking(self._vectors, self.embedder.encode([query])[0], depth, allowed))
 
     def similar(self, passage_id: str, k: int = 10) -> list[Related]:
         """Passages from other newsletter issues most like this one, each with why it is related;

@@ -35,6 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from bench.approximate import embedding_rate, embedding_rates, prefill_vectors
 from bench.synthetic import real_archive, synthetic_settings, write_added_issue
@@ -173,7 +174,13 @@ def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
 
 
 def query_latency(settings: Settings, rounds: int) -> dict:
-    """p50/p95 per mode of Archive.search (k=10, as the API asks) over QUERIES, and of FTS5 bm25."""
+    """p50/p95 per mode of Archive.search (k=10, as the API asks) over QUERIES, and of FTS5 bm25; with
+    numpy's BLAS on one thread, as in the server's processes (scripts/serve.py)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _query_latency(settings, rounds)
+
+
+def _query_latency(settings: Settings, rounds: int) -> dict:
     archive = Archive.open(settings)
     try:
         archive.warm_model()

@@ -12,6 +12,7 @@ import sys
 import threading
 
 import waitress
+from threadpoolctl import threadpool_limits
 
 from index.facade import Archive, ArchiveError, LiveArchive, Settings
 from scripts.workers import PreforkServer
@@ -42,6 +43,14 @@ def warm_model(archive: Archive) -> None:
     threading.Thread(target=load, name="warm-model", daemon=True).start()
 
 
+def one_blas_thread() -> None:
+    """numpy's BLAS (the vector scan of semantic search) on one thread per process: a search already
+    runs its two sides on two threads, and the server runs a process per core, so BLAS's own threads
+    only contend for the same cores (measured at 100,000 passages: a scan took 13 ms on one thread,
+    24 ms on two).  Set before the fork, so every worker inherits it."""
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def start_process(live: LiveArchive) -> None:
     """What each serving process starts for itself: following new generations, loading the model."""
     live.follow()
@@ -50,6 +59,7 @@ def start_process(live: LiveArchive) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    one_blas_thread()
     try:
         settings = Settings.from_env()
         args = parser(settings).parse_args(argv)

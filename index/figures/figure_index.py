@@ -117,14 +117,20 @@ class FigureIndex:
         """The first `depth` (passage ordinal, score) of the allowed passages holding a figure whose
         label and sentence match the words of `query` (BM25, a passage scoring its best figure), best
         first: the side of a hybrid passage search that knows what the figures count."""
-        positions, scores = self._keyword.ranked(query_terms(query))
+        positions, scores = self._keyword.matched(query_terms(query))  # in position, so passage, order
         ordinals = self._tables.passage[positions]
         if allowed is not None:
             keep = allowed[ordinals]
             ordinals, scores = ordinals[keep], scores[keep]
-        _, first = np.unique(ordinals, return_index=True)  # each passage at its best figure's rank
-        first = np.sort(first)[:depth]
-        return list(zip(ordinals[first].tolist(), scores[first].tolist()))
+        if not len(ordinals):
+            return []
+        starts = np.flatnonzero(np.concatenate([[True], ordinals[1:] != ordinals[:-1]]))
+        passages, best = ordinals[starts], np.maximum.reduceat(scores, starts)
+        if len(best) > depth:  # the depth best, and any tied with the last of them
+            chosen = best >= best[np.argpartition(-best, depth - 1)[depth - 1]]
+            passages, best = passages[chosen], best[chosen]
+        order = np.lexsort((passages, -best))[:depth]  # ties: the lower passage, whose figures come first
+        return list(zip(passages[order].tolist(), best[order].tolist()))
 
     def search(self, query: FigureQuery, embed: Callable[[str], np.ndarray], fusion: Fusion) -> FigureResult:
         """The figures for a validated `query`; `embed` gives a query's vector (only called for a query

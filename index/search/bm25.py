@@ -92,9 +92,8 @@ class ArrayBM25:
         self._lengths = np.asarray(postings.lengths, dtype=np.float64)
         self._average = float(self._lengths.mean()) if self._lengths.any() else 1.0
 
-    def ranked(self, terms: Sequence[str], allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(documents, scores) of the (allowed) documents holding any of `terms`, best first, ties
-        to the lower document."""
+    def matched(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, scores) of the documents holding any of `terms`, in document order."""
         scores = np.zeros(len(self._lengths))
         matched = np.zeros(len(self._lengths), dtype=bool)
         for term in dict.fromkeys(terms):
@@ -105,9 +104,17 @@ class ArrayBM25:
             scores[docs] += term_scores(counts.astype(np.float64), self._lengths[docs], self._average,
                                         idf(len(self._lengths), len(docs)), self._parameters)
             matched[docs] = True
-        hits = np.flatnonzero(matched if allowed is None else matched & allowed)
-        order = hits[np.lexsort((hits, -scores[hits]))]
-        return order, scores[order]
+        hits = np.flatnonzero(matched)
+        return hits, scores[hits]
+
+    def ranked(self, terms: Sequence[str], allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, scores) of the (allowed) documents holding any of `terms`, best first, ties
+        to the lower document."""
+        docs, scores = self.matched(terms)
+        if allowed is not None:
+            docs, scores = docs[allowed[docs]], scores[allowed[docs]]
+        order = np.lexsort((docs, -scores))
+        return docs[order], scores[order]
 
     def rank(self, terms: Sequence[str], allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """(document, score) of the (allowed) documents holding any of `terms`, best first."""

@@ -81,14 +81,7 @@ class NumpyScorer:
         if type(q) in (whoosh_query.Or, whoosh_query.And):
             if getattr(q, "scale", None) is not None or getattr(q, "minmatch", 0):
                 return None  # coordination-scaled or minimum-match ORs: Whoosh's
-            if q.subqueries and all(type(c) is whoosh_query.Term and c.fieldname == FIELD for c in q.subqueries):
-                return self._terms(q, boost)
-            parts = [self._evaluate(child, boost * q.boost) for child in q.subqueries]
-            if not parts or any(part is None for part in parts):
-                return None
-            scores = np.sum([part[0] for part in parts], axis=0)
-            matched = (np.logical_or if type(q) is whoosh_query.Or else np.logical_and).reduce([part[1] for part in parts])
-            return np.where(matched, scores, 0.0), matched
+            return self._combined(q, boost) if q.subqueries else None
         if type(q) is Excluding:
             kept = self._evaluate(q.a, boost * q.boost)
             banned = self._evaluate(q.b, 1.0)
@@ -108,15 +101,22 @@ class NumpyScorer:
         return docs, boost * q.boost * bm25.term_scores(freqs, self._lengths[docs].astype(np.float64), self._average,
                                                         bm25.idf(self._count, len(docs)), self._parameters(q.fieldname))
 
-    def _terms(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray]:
-        """An Or or And of terms: each term's scores added into one array where it occurs (a query of
-        many words touches its postings only, not one array of all passages per word)."""
+    def _combined(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """An Or or And: its parts' scores added up in one array, a word's where it occurs (a query of
+        many words touches their postings only, not one array of all passages per word)."""
         scores = np.zeros(self._count, dtype=np.float64)
         found = np.zeros(self._count, dtype=np.int32)
         for child in q.subqueries:
-            docs, contributions = self._term_scores(child, boost * q.boost)
-            scores[docs] += contributions
-            found[docs] += 1
+            if type(child) is whoosh_query.Term and child.fieldname == FIELD:
+                docs, contributions = self._term_scores(child, boost * q.boost)
+                scores[docs] += contributions
+                found[docs] += 1
+                continue
+            part = self._evaluate(child, boost * q.boost)
+            if part is None:
+                return None
+            scores += part[0]
+            found += part[1]
         matched = found > 0 if type(q) is whoosh_query.Or else found == len(q.subqueries)
         return np.where(matched, scores, 0.0), matched
 

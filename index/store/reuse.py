@@ -15,7 +15,8 @@ for passages whose text did not change.  Besides them:
   figures and vectors only when it used the same model and embedding backend.
 
 "The same code" is one hash over the source that shapes an index (`code_digest`: the records, text
-analysis, reading files, figure extraction, the keyword schema and writer, and the stored formats),
+analysis, reading files, figure extraction and series, the keyword schema and writer, and the stored
+formats; not the code that only searches them),
 so editing the web app, evaluation or the benchmark keeps what was built; any change to that source
 makes every output be computed again, the conservative side of being wrong.
 """
@@ -40,8 +41,9 @@ from index.store.generations import CHECKSUMMED_NAME, changed_files, file_sha256
 KEYWORD_DIR = "keyword"
 
 LIBRARY = Path(__file__).resolve().parent.parent
-SHAPING_SOURCE = ("records.py", "text", "ingest", "figures", "search/schema.py", "search/keyword.py",
-                  "search/bm25.py", "store/generations.py", "store/build.py", "store/columns.py",
+SHAPING_SOURCE = ("records.py", "text", "ingest", "figures/extract.py", "figures/records.py", "figures/series.py",
+                  "figures/tables.py", "search/schema.py", "search/keyword.py", "search/bm25.py",
+                  "search/filters.py", "store/generations.py", "store/build.py", "store/columns.py",
                   "store/documents.py", "store/figure_files.py", "store/increments.py")
 
 
