@@ -73,7 +73,8 @@ def _print_taken_over(report) -> None:
     elif any(name.startswith("keyword/") for name in report.reused):
         print("  keyword index and figures taken over unchanged")
     if figures and keyword:
-        print(f"  figures: {figures['figures']}, read from {figures['passages_read']} passages")
+        print(f"  figures read from the {figures['passages_read']} new or changed passages only "
+              f"({figures['figures']} figures in all)")
     if report.served_first:
         print(f"  served first as {report.served_first.name}; then figure series grouped again "
               "(and the keyword index's segments merged where many)")

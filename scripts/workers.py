@@ -15,9 +15,21 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import wsgi
 
 GRACEFUL_STOP_S = 10  # a stopped server finishes the requests in flight for at most this long
 REQUEST_TIMEOUT_S = 120  # a worker silent for this long (stuck) is restarted
+
+
+class UnnamedResponse(wsgi.Response):
+    """gunicorn's response without its `Server: gunicorn` header: the site names no server, as
+    scripts/serve.py has waitress not name itself (ident="")."""
+
+    def default_headers(self) -> list[str]:
+        return [line for line in super().default_headers() if not line.startswith("Server:")]
+
+
+wsgi.Response = UnnamedResponse  # gunicorn makes every response through this module's name
 
 
 class PreforkServer(BaseApplication):

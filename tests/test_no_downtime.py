@@ -149,8 +149,9 @@ def test_every_process_of_a_multi_process_server_switches_and_no_request_fails(a
         assert all(_maps(pid, after) for pid in workers), "a worker still serves the old generation"
         assert statuses and set(statuses) == {200}, _stderr(server)
         for _ in range(10):
-            status, _, body = get(port, "/api/search?q=solar+kettles&mode=keyword")
+            status, headers, body = get(port, "/api/search?q=solar+kettles&mode=keyword")
             assert status == 200 and json.loads(body)["hits"][0]["issue"]["id"] == "2023-03_issue4"
+            assert "server" not in headers  # the site names no server, as with waitress
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
