@@ -207,7 +207,7 @@ def serve_scale(settings: Settings, requests: int, queries: tuple[str, ...],
                 result["clients"][str(clients)] = load(server.port, clients, requests, queries)
         result["rss_mb"], result["rss_measure"] = memory.peak_mb, memory.measure
         result["workers"] = max(1, memory.processes - 1)  # a single process serves alone; else its workers do
-        result["add"] = add_one_issue(settings, server.port, write_issue)
+        result["add"] = add_one_issue(settings, server, write_issue)
         return result
 
 
@@ -217,17 +217,30 @@ def _archive_command(settings: Settings, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def add_one_issue(settings: Settings, port: int, write_issue: Callable[[Path], str]) -> dict:
-    """`scripts/archive add` of one new issue: seconds until the server serves it (its /api/issues page
-    answers), and of the whole command; then the file removed and the archive built again, until
-    the server no longer serves it, so the archive stays as it was."""
+def serving_newer(server: Server, generations: Path, before: str) -> bool:
+    """Whether every process of `server` that answers requests serves (has mapped the files of) a
+    generation newer than `before`: each switches on its own, within a second of a build."""
+    parent = psutil.Process(server.process.pid)
+    processes = parent.children() or [parent]
+    prefix = str(generations) + os.sep
+    return all(any(m.path.startswith(prefix) and m.path[len(prefix):].split(os.sep)[0] > before
+                   for m in process.memory_maps()) for process in processes)
+
+
+def add_one_issue(settings: Settings, server: Server, write_issue: Callable[[Path], str]) -> dict:
+    """`scripts/archive add` of one new issue: seconds until every server process serves it (a newer
+    generation, and its /api/issues page answers), and of the whole command; then the file removed
+    and the archive built again, until no server process serves it, so the archive stays as it was."""
+    generations = settings.index_dir / "generations"
+    page = lambda: status_of(server.port, f"/api/issues/{issue_id}")  # noqa: E731
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / ADDED_ISSUE_FILE
         issue_id = write_issue(path)
-        served = lambda: status_of(port, f"/api/issues/{issue_id}") == 200  # noqa: E731
+        before = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
         started = time.monotonic()
         add = _archive_command(settings, "add", str(path), "--json")
-        served_at = wait_until(served, add, started + 1800)
+        served_at = wait_until(lambda: serving_newer(server, generations, before) and page() == 200, add,
+                               started + 1800)
         out, err = add.communicate(timeout=1800)
         finished = time.monotonic()
     if add.returncode != 0 or served_at is None:
@@ -237,9 +250,11 @@ def add_one_issue(settings: Settings, port: int, write_issue: Callable[[Path], s
               "passages": report["passages"], "build_seconds": report["seconds"], "updated": report["updated"],
               "served_first": report["served_first"]}
     (settings.archive_dir / ADDED_ISSUE_FILE).unlink()
+    before = (settings.index_dir / "CURRENT").read_text(encoding="utf-8").strip()
     started = time.monotonic()
     rebuild = _archive_command(settings, "build", "--json")
-    gone_at = wait_until(lambda: not served(), rebuild, started + 1800)
+    gone_at = wait_until(lambda: serving_newer(server, generations, before) and page() == 404, rebuild,
+                         started + 1800)
     _, err = rebuild.communicate(timeout=1800)
     if rebuild.returncode != 0 or gone_at is None:
         raise RuntimeError(f"removing the added issue failed (exit code {rebuild.returncode}): {err[-2000:]}")
