@@ -129,6 +129,8 @@ def test_every_process_of_a_multi_process_server_switches_and_no_request_fails(a
                     break
             except OSError:
                 time.sleep(0.1)
+        while len(psutil.Process(server.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # gunicorn starts its workers one after the other
         workers = [child.pid for child in psutil.Process(server.pid).children()]
         assert len(workers) == 2
         before = Store(archive_settings.index_dir).current()
