@@ -121,6 +121,26 @@ def write_synthetic_archive(real: Sequence[IssueView], target: Path, passages: i
     return made
 
 
+def write_added_issue(real: Sequence[IssueView], path: Path, passages: int = 50, seed: int = 1) -> str:
+    """One more issue made as the synthetic archive's are (the module's docstring), of about `passages`
+    passages, dated after all of them, into `path` (named outside the archive's `syn-` files); returns
+    its issue id.  What the benchmark adds to a built archive."""
+    pool, templates, _ = _shapes(real)
+    sections = [section for issue in templates for section in issue]
+    rng = random.Random(seed)
+    day = FIRST_DAY + timedelta(days=SPAN_DAYS + 30)
+    lines, planned = [header(1, day), ""], 0
+    while planned < passages:
+        section = rng.choice(sections)
+        lines += [f"## {section.title.upper()}", ""]
+        for shape in section.passages:
+            planned += 1
+            for count in shape:
+                lines += [" ".join(rng.choice(pool) for _ in range(count)), ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path.stem
+
+
 def approximate_vectors(texts: Sequence[str], embed, dimension: int, batch: int = 256):
     """Vectors for `texts` made without embedding each text: every distinct sentence (see `sentences`)
     of all the texts is embedded once by `embed(list_of_str) -> matrix`, and a text's vector is the

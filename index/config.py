@@ -42,7 +42,8 @@ class Settings:
     embedding_threads: int | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    threads: int = 8  # request threads of the server
+    threads: int = 8  # request threads of each server process
+    workers: int = 1  # server processes (scripts/run); from the environment: one per core unless set
     public_url: str | None = None  # where the site is public; every absolute link is built from it (webapp.hosts)
     allowed_hosts: tuple[str, ...] = ()  # Host names, besides loopback ones, that links may be built from
 
@@ -59,6 +60,7 @@ class Settings:
             host=env.get("ARCHIVE_HOST", "127.0.0.1"),
             port=_positive(env, "ARCHIVE_PORT", 8000),
             threads=_positive(env, "ARCHIVE_THREADS", 8),
+            workers=_positive(env, "ARCHIVE_WORKERS", None) or usable_cores(),
             public_url=env.get("ARCHIVE_PUBLIC_URL", "").strip() or None,
             allowed_hosts=tuple(name.lower() for name in re.split(r"[\s,]+", env.get("ARCHIVE_ALLOWED_HOSTS", "")) if name),
         )
@@ -66,6 +68,14 @@ class Settings:
     @property
     def embedding(self) -> EmbeddingSettings:
         return EmbeddingSettings(self.model, self.embedding_backend, self.embedding_threads, self.cache_dir / "onnx")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _choice(env: dict, name: str, choices: tuple[str, ...], default: str) -> str:

@@ -16,6 +16,7 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,8 @@ from index.citation import CitationFields, citation_fields
 from index.config import Settings
 from index.embed.models import load_embedder, load_word_pieces
 from index.embed.protocol import Embedder, WordPieces
-from index.export import write_csv
 from index.errors import ArchiveError, BadRequest, IndexUnavailable, UnknownId
+from index.export import write_csv
 from index.figures.figure_index import FIGURE_FOUND_BY, FIGURE_FUSION, FigureIndex
 from index.figures.records import (
     FigureQuery,
@@ -35,11 +36,11 @@ from index.figures.records import (
     parse_figure_bound,
     validate_figure_query,
 )
-from index.records import Filters, Hit, Issue, IssueView, Passage, Section
+from index.limits import LIMITS
+from index.records import Filters, Hit, Issue, IssueView, Passage
 from index.search.facets import facet_counts
 from index.search.filters import (
     FilterMasks,
-    allowed_ordinals,
     parse_filter_date,
     validate_k,
     validate_search,
@@ -47,26 +48,21 @@ from index.search.filters import (
 from index.search.fusion import DEFAULT_FUSION, Fused, Fusion, demote_repeated_boilerplate, promote, readable_share
 from index.search.keyword import KeywordIndex
 from index.search.matching import RELATED, Candidates
-from index.search.ordering import (
-    arrange,
-    passage_days,
-    passage_stories,
-    rank_of,
-    relevance_order,
-)
+from index.search.ordering import arrange, rank_of, relevance_order
 from index.search.query import uses_operators
-from index.search.query_dates import DateInQuery, date_in_query
+from index.search.query_dates import date_offer
 from index.search.related import Related, nearest_distinct, shared_countries, shared_names
 from index.search.results import SearchResult
 from index.search.semantic import SEMANTIC_MIN_SCORE, ranking_of
 from index.search.snippets import Segment, paragraphs, snippet
 from index.search.suggest import Speller, corrected
-from index.limits import LIMITS
 from index.store.add import AddRefused, AddReport, Arrival, check_files
 from index.store.add import add_files as _add_files
 from index.store.add_journal import settle_interrupted_add
 from index.store.build import BuildReport, build_index, stale_reason
-from index.store.generations import Store, load_vectors, read_documents, read_manifest, verify_checksums
+from index.store.documents import read_corpus
+from index.store.figure_files import read_figure_tables
+from index.store.generations import Store, load_vectors, read_manifest, verify_checksums
 from index.store.preview import preview_json
 from index.text.numbers import join_number_groups
 
@@ -107,6 +103,23 @@ class LiveArchive:
                     self._switch_if_new()
         return self._archive
 
+    def follow(self) -> None:
+        """Look for a new generation every `check_every_s` seconds in a background thread too, so that
+        this process switches soon after a build even while no request comes.  Threads do not survive
+        a fork: a forked server process calls this itself, which also opens the served generation's
+        keyword index in it at once."""
+        try:
+            self.current().open_in_this_process()
+        except ArchiveError as exc:
+            log.error("%s", exc)
+
+        def follow() -> None:
+            while True:
+                time.sleep(max(self._check_every_s, 0.1))
+                self.current()
+
+        threading.Thread(target=follow, name="follow-generations", daemon=True).start()
+
     def _switch_if_new(self) -> None:
         try:
             newest = Store(self.settings.index_dir).current()
@@ -139,31 +152,31 @@ class Archive:
         self.manifest = manifest
         self.settings = settings
         self.fusion = fusion
-        corpus = read_documents(generation / "documents.json")
-        self._issues = {issue.id: issue for issue in corpus.issues}
-        self._sections_of: dict[str, list[Section]] = {issue_id: [] for issue_id in self._issues}
-        for section in corpus.sections:
-            self._sections_of[section.issue_id].append(section)
-        self._passages_of: dict[str, list[Passage]] = {issue_id: [] for issue_id in self._issues}
-        for passage in corpus.passages:
-            self._passages_of[passage.issue_id].append(passage)
+        corpus = read_corpus(generation)  # passages mapped, not read (index.store.documents)
+        self._corpus = corpus
         self._passages = corpus.passages
-        self._ordinal = {passage.id: i for i, passage in enumerate(corpus.passages)}
         self._vectors = load_vectors(generation, manifest)
         self._keyword = KeywordIndex.open(generation / "keyword", lambda: verify_checksums(generation, manifest))
         if self._keyword.doc_count != len(self._passages):
             raise IndexUnavailable(f"{generation.name}: keyword index holds {self._keyword.doc_count} passages, "
-                                   f"documents.json {len(self._passages)}; rebuild the index")
-        self._masks = FilterMasks(corpus.passages, self._issues)
-        self._days = passage_days(corpus.passages, self._issues)
-        self._stories = passage_stories(corpus.passages)
-        self._spelling = functools.cache(lambda: Speller([*(p.text for p in corpus.passages),
+                                   f"the documents {len(self._passages)}; rebuild the index")
+        self._masks = FilterMasks(corpus.issue_of, corpus.issue_ids, corpus.days, corpus.issue_position,
+                                  corpus.country_bits, corpus.language_codes, corpus.recurring)
+        self._days = corpus.days.first_day_of(corpus.issue_of)
+        self._stories = corpus.section_of
+        self._spelling = functools.cache(lambda: Speller([*corpus.passages.column("text"),
                                                           *(s.title for s in corpus.sections)]))
-        self.figure_index = FigureIndex.open(generation, corpus.passages, self._issues, manifest["dimension"])
+        self.figure_index = FigureIndex(read_figure_tables(generation, manifest["dimension"]), corpus.passages,
+                                        corpus.issues, corpus.issue_of, corpus.days, corpus.ordinal_of)
 
     def current(self) -> Archive:
         """This archive: an open Archive serves as its own source (see LiveArchive.current)."""
         return self
+
+    def open_in_this_process(self) -> None:
+        """Open what a forked process cannot share with the one that opened the archive (the keyword
+        index's files), while the generation is surely still there."""
+        self._keyword.open_in_this_process()
 
     def warm_model(self) -> None:
         """Load the embedding model now (e.g. in a background thread at start-up) rather than on the
@@ -205,8 +218,9 @@ class Archive:
         self._keyword.close()
 
     @property
-    def passages(self) -> tuple[Passage, ...]:
-        """Every passage, in index order (a passage's position here is its ordinal)."""
+    def passages(self) -> Sequence[Passage]:
+        """Every passage, in index order (a passage's position here is its ordinal); each is read from
+        the mapped columns when it is asked for."""
         return self._passages
 
     # --- the model is loaded on first use, once per process ---------------------------------------
@@ -228,21 +242,29 @@ class Archive:
 
     def issues(self) -> list[IssueView]:
         """All newsletter issues, oldest first."""
-        return [self.issue(issue_id) for issue_id in self._issues]
+        return [self._issue_view(position) for position in range(len(self._corpus.issues))]
 
     def issue(self, issue_id: str) -> IssueView:
-        issue = self._issues.get(issue_id)
-        if issue is None:
+        position = self._corpus.issue_position(issue_id)
+        if position is None:
             raise UnknownId(f"no newsletter issue with id {issue_id[:100]!r}")
-        return IssueView(issue, tuple(self._sections_of[issue_id]), tuple(self._passages_of[issue_id]))
+        return self._issue_view(position)
+
+    def _issue_view(self, position: int) -> IssueView:
+        corpus = self._corpus
+        return IssueView(corpus.issues[position],
+                         tuple(corpus.sections[int(s)] for s in corpus.sections_by_issue.rows(position)),
+                         tuple(self._passages[int(o)] for o in corpus.passages_by_issue.rows(position)))
 
     def passage(self, passage_id: str) -> tuple[Passage, Issue]:
         ordinal = self._ordinal_of(passage_id)
-        passage = self._passages[ordinal]
-        return passage, self._issues[passage.issue_id]
+        return self._passages[ordinal], self._issue_of(ordinal)
+
+    def _issue_of(self, ordinal: int) -> Issue:
+        return self._corpus.issues[int(self._corpus.issue_of[ordinal])]
 
     def _ordinal_of(self, passage_id: str) -> int:
-        ordinal = self._ordinal.get(passage_id)
+        ordinal = self._corpus.ordinal_of(passage_id)
         if ordinal is None:
             raise UnknownId(f"no passage with id {passage_id[:100]!r}")
         return ordinal
@@ -256,7 +278,7 @@ class Archive:
         one per story unless `group` is "passage".  BadRequest for a parameter out of range."""
         query, filters = validate_search(query, mode, k, offset, filters, sort, group)
         for name, issue_ids in (("issue", filters.issue_ids), ("exclude_issue", filters.exclude_issue_ids)):
-            unknown = [i for i in issue_ids if i not in self._issues]
+            unknown = [i for i in issue_ids if self._corpus.issue_position(i) is None]
             if unknown:  # the caller's mistake, not an empty result
                 raise BadRequest(f"{name}: no newsletter issue with id {unknown[0][:100]!r}")
         allowed = self._masks.mask(filters)
@@ -273,7 +295,7 @@ class Archive:
                   "related": int(np.count_nonzero(candidates.related & shown))}
         return SearchResult(query, mode, sort, group, hits, counts, len(arranged.ordinals), offset,
                             facet_counts(self._masks, candidates.shown, filters), self.suggestion(query),
-                            self._date_offer(query, filters))
+                            date_offer(query, filters, lambda span: bool(self._masks.mask(span).any())))
 
     def rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None = None,
              cosines: np.ndarray | None = None) -> list[Fused]:
@@ -283,7 +305,7 @@ class Archive:
         rankings = self._side_rankings(query, mode, depth, allowed, cosines)
         holders = self.figure_index.passages_holding(query, allowed)
         fused = self._fusion_for(query, mode).fuse(rankings)
-        return demote_repeated_boilerplate(promote(fused, holders, FIGURE_FOUND_BY), self._passages)
+        return demote_repeated_boilerplate(promote(fused, holders, FIGURE_FOUND_BY), self._corpus.recurring)
 
     def reads(self, language: str) -> bool:
         """Whether the embedding model reads `language` ("en", "ru"), as its model card says."""
@@ -330,18 +352,6 @@ class Archive:
         """`query` with the words the archive does not hold spelt as the archive's nearest words, or None."""
         return corrected(query, self._spelling, lambda term: self._keyword.document_share(term) > 0)
 
-    def _date_offer(self, query: str, filters: Filters) -> DateInQuery | None:
-        """The year or month `query` names, when issues of that time are in the archive and the filters
-        do not already keep to it."""
-        named = date_in_query(query)
-        if named is None:
-            return None
-        span = Filters(date_from=parse_filter_date(named.date_from, "from"),
-                       date_to=parse_filter_date(named.date_to, "to", end=True))
-        if (filters.date_from, filters.date_to) == (span.date_from, span.date_to) or not self._masks.mask(span).any():
-            return None
-        return named
-
     def _search_hit(self, query: str, cosines: np.ndarray | None, fused: Fused | None, ordinal: int, match: bool,
                     more_in_story: int | None) -> Hit:
         """A search's hit; one beyond the depth of every ranking fusion read is told its place in each."""
@@ -354,7 +364,7 @@ class Archive:
                 found_by["semantic"] = rank_of(cosines, ordinal)
             fused = Fused(ordinal, 0.0, found_by)
         passage = self._passages[ordinal]
-        return Hit(passage, self._issues[passage.issue_id], fused.score, fused.found_by, match, more_in_story)
+        return Hit(passage, self._issue_of(ordinal), fused.score, fused.found_by, match, more_in_story)
 
     def side_rankings(self, query: str, mode: str, depth: int, filters: Filters = Filters()) -> dict[str, list[tuple[int, float]]]:
         """The rankings fusion combines, (ordinal, score) best first: keyword and/or semantic, and in
@@ -365,7 +375,7 @@ class Archive:
                        cosines: np.ndarray | None = None) -> dict[str, list[tuple[int, float]]]:
         rankings = {}
         if mode in ("hybrid", "keyword"):
-            rankings["keyword"] = self._keyword.search(query, depth, allowed_ordinals(allowed))
+            rankings["keyword"] = self._keyword.search(query, depth, allowed)
         if mode == "hybrid" and self.figure_index.records:
             rankings[FIGURE_FOUND_BY] = self.figure_index.passage_ranking(query, allowed, depth)
         if mode == "semantic" or (mode == "hybrid" and self._fusion_for(query, mode).weight("semantic") > 0):
@@ -414,9 +424,10 @@ class Archive:
 
     def citation(self, passage_id: str, url: str, accessed: datetime.date) -> CitationFields:
         """What a citation of the passage says (index.citation); `url` is its permalink."""
-        passage, issue = self.passage(passage_id)
-        section = next(s for s in self._sections_of[issue.id] if s.id == passage.section_id)
-        return citation_fields(passage, issue, section, (p.text for p in self._passages_of[issue.id]), url, accessed)
+        passage, _ = self.passage(passage_id)
+        view = self.issue(passage.issue_id)
+        section = next(s for s in view.sections if s.id == passage.section_id)
+        return citation_fields(passage, view.issue, section, (p.text for p in view.passages), url, accessed)
 
     # --- figures ---------------------------------------------------------------------------------
 
@@ -434,8 +445,8 @@ class Archive:
         fusion = FIGURE_FUSION.reading(readable_share(query.text, self.reads))
         return self.figure_index.search(query, lambda text: self.embedder.encode([text])[0], fusion)
 
-    def figure_records(self) -> tuple[FigureRecord, ...]:
-        """Every figure mention of the archive, in passage order."""
+    def figure_records(self) -> Sequence[FigureRecord]:
+        """Every figure mention of the archive, in passage order (each made when read)."""
         return self.figure_index.records
 
     def marked_snippet(self, passage: Passage, query: str) -> list[Segment]:
@@ -450,8 +461,7 @@ class Archive:
         return [(figure.start, figure.end, figure.title) for figure in self.figure_index.in_passage(passage.id)]
 
     def _hit(self, ordinal: int, score: float, found_by: dict[str, int]) -> Hit:
-        passage = self._passages[ordinal]
-        return Hit(passage, self._issues[passage.issue_id], score, found_by)
+        return Hit(self._passages[ordinal], self._issue_of(ordinal), score, found_by)
 
 
 def build(settings: Settings | None = None, show_progress: bool = True, embedder: Embedder | None = None) -> BuildReport:

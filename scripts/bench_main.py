@@ -1,4 +1,4 @@
-"""`scripts/bench`: build throughput, query latency, serving throughput and memory, in one run.
+"""`scripts/bench`: build throughput, query latency, serving throughput and memory, adding an issue, in one run.
 
     scripts/bench [--scale small|25k|100k|all] [--json] [--quick]
 
@@ -11,7 +11,12 @@ Vectors of a synthetic archive are approximated from its sentences' vectors and 
 scale's vector cache, so the real build finds them there (bench.prefill says how).  The cold
 embedding rate of a synthetic scale is measured on a sample of its passages.
 
-Everything that is timed runs in this process or in a server process this run starts; nothing is
+The server is started as scripts/run starts it (a process per core; scripts/bench_server.py), its
+memory summed over all its processes.  With the server running, one new issue of about 50 passages
+(bench.synthetic.write_added_issue) is added with `scripts/archive add` and timed until the server
+serves it, then removed again, so the archive stays as it was (the small scale works on a copy).
+
+Everything that is timed runs in this process or in processes this run starts; nothing is
 asserted (tests/test_bench.py only checks that every figure is reported).  Timings are medians or
 percentiles over the run; on a shared machine they move from run to run.
 """
@@ -19,27 +24,24 @@ percentiles over the run; on a shared machine they move from run to run.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from bench.approximate import embedding_rate, embedding_rates, prefill_vectors
-from bench.synthetic import real_archive, synthetic_settings
+from bench.synthetic import real_archive, synthetic_settings, write_added_issue
 from index.eval.fts5 import Fts5Baseline
 from index.facade import Archive, Settings, build, index_staleness
+from scripts.bench_server import ADDED_ISSUE_FILE, percentile, serve_scale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,10 +78,6 @@ QUERIES = (
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.array(values), q)) if values else float("nan")
-
 
 def machine() -> dict:
     cpu = platform.processor() or ""
@@ -176,7 +174,13 @@ def build_scale(settings: Settings, synthetic: bool, sample_rate) -> dict:
 
 
 def query_latency(settings: Settings, rounds: int) -> dict:
-    """p50/p95 per mode of Archive.search (k=10, as the API asks) over QUERIES, and of FTS5 bm25."""
+    """p50/p95 per mode of Archive.search (k=10, as the API asks) over QUERIES, and of FTS5 bm25; with
+    numpy's BLAS on one thread, as in the server's processes (scripts/serve.py)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _query_latency(settings, rounds)
+
+
+def _query_latency(settings: Settings, rounds: int) -> dict:
     archive = Archive.open(settings)
     try:
         archive.warm_model()
@@ -209,116 +213,6 @@ def query_latency(settings: Settings, rounds: int) -> dict:
                 "queries": len(QUERIES), "rounds": rounds}
     finally:
         archive.close()
-
-
-# --- the server ----------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident set (VmHWM), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    import psutil
-
-    return round(psutil.Process(pid).memory_info().rss / 2**20, 1)
-
-
-def get(connection: http.client.HTTPConnection, path: str) -> int:
-    connection.request("GET", path)
-    response = connection.getresponse()
-    response.read()
-    return response.status
-
-
-def search_path(query: str, mode: str) -> str:
-    return "/api/search?" + urllib.parse.urlencode({"q": query, "mode": mode})
-
-
-def wait_for_answer(port: int, mode: str, deadline: float, process: subprocess.Popen) -> float | None:
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            if get(connection, search_path("RING training", mode)) == 200:
-                return time.monotonic()
-        except OSError:
-            pass
-        time.sleep(0.02)
-    return None
-
-
-def load(port: int, clients: int, requests: int) -> dict:
-    """`requests` hybrid searches from `clients` concurrent clients (keep-alive connections)."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-    counter = iter(range(requests))
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for n in counter:  # the shared iterator bounds the total
-            path = search_path(QUERIES[n % len(QUERIES)], "hybrid")
-            started = time.perf_counter()
-            try:
-                status = get(connection, path)
-            except (OSError, http.client.HTTPException):
-                status = 0
-                connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            elapsed = (time.perf_counter() - started) * 1000
-            with lock:
-                latencies.append(elapsed)
-                errors[0] += status != 200
-        connection.close()
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    return {"rps": round(len(latencies) / wall, 1), "p95_ms": round(percentile(latencies, 95), 1),
-            "p50_ms": round(percentile(latencies, 50), 1), "errors": errors[0], "requests": len(latencies)}
-
-
-def serve_scale(settings: Settings, requests: int) -> dict:
-    """Start scripts/serve.py (waitress, as scripts/run does) on the scale's index; time to the first
-    answered keyword and hybrid query; hybrid load at 1, 4, 16 clients; the server's peak RSS."""
-    port = free_port()
-    env = {**os.environ, "ARCHIVE_INDEX_DIR": str(settings.index_dir), "ARCHIVE_DIR": str(settings.archive_dir),
-           "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-           "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
-    started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        first = wait_for_answer(port, "keyword", started + 300, process)
-        hybrid = wait_for_answer(port, "hybrid", started + 300, process)
-        if first is None or hybrid is None:
-            raise RuntimeError(f"the server did not answer (exit code {process.poll()}): "
-                               f"{(process.stderr.read() if process.poll() is not None else '')[-2000:]}")
-        result = {"start_s": round(first - started, 2), "start_hybrid_s": round(hybrid - started, 2), "clients": {}}
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        for query in QUERIES:  # warm-up
-            get(connection, search_path(query, "hybrid"))
-        connection.close()
-        for clients in (1, 4, 16):
-            result["clients"][str(clients)] = load(port, clients, requests)
-        result["rss_mb"] = peak_rss_mb(process.pid)
-        return result
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -366,7 +260,11 @@ def format_report(result: dict) -> str:
     for clients in ("1", "4", "16"):
         row(f"server: {clients:>2} clients rps / p95 ms / errors",
             lambda s, c=clients: f"{s['server']['clients'][c]['rps']:.1f} / {s['server']['clients'][c]['p95_ms']:.1f} / {s['server']['clients'][c]['errors']}")
-    row("server: peak RSS MB", lambda s: s["server"]["rss_mb"])
+    row("server: processes serving", lambda s: s["server"]["workers"])
+    row("server: memory MB, all processes (peak)", lambda s: f"{s['server']['rss_mb']:,.1f} {s['server']['rss_measure']}")
+    row("add one issue: served after s", lambda s: s["add_one_issue_s"])
+    row("add one issue: command s", lambda s: s["add"]["add_command_s"])
+    row("remove it again: served after s", lambda s: s["add"]["remove_one_issue_s"])
     width = max(len(label) for label, _ in rows) + 2
     widths = [max(len(name), *(len(values[i]) for _, values in rows)) + 2 for i, name in enumerate(names)]
     lines.append("".ljust(width) + "".join(name.rjust(w) for name, w in zip(names, widths)))
@@ -413,15 +311,24 @@ def main(argv: list[str] | None = None) -> int:
         picked = corpus_texts[:: max(1, len(corpus_texts) // (24 if args.quick else 256))]
         return round(embedding_rate(settings, picked), 1), len(picked)
 
+    def added_issue(path: Path) -> str:
+        real = real_archive(settings)
+        try:
+            return write_added_issue(real.issues(), path)
+        finally:
+            real.close()
+
     temporary = Path(tempfile.mkdtemp(prefix="bench-small-"))
     try:
         for name in scales:
             notes = []
-            if SCALES[name] is None:
-                scale = replace(settings, index_dir=temporary / "index")
-                notes.append(f"the real archive {settings.archive_dir}, indexed into a new temporary directory")
+            if SCALES[name] is None:  # a copy, for the issue the benchmark adds
+                archive_copy = shutil.copytree(settings.archive_dir, temporary / "archive")
+                scale = replace(settings, archive_dir=archive_copy, index_dir=temporary / "index")
+                notes.append(f"the real archive {settings.archive_dir}, copied and indexed into a new temporary directory")
             else:
                 scale = synthetic_settings(settings, name, SCALES[name], log)
+                (scale.archive_dir / ADDED_ISSUE_FILE).unlink(missing_ok=True)  # left by an interrupted run
                 prefill = prefill_vectors(scale, log)
                 notes.append(f"synthetic archive {scale.archive_dir}; vectors approximated from "
                              f"{prefill['sentences_embedded']} embedded sentences for {prefill['texts']} texts "
@@ -433,8 +340,12 @@ def main(argv: list[str] | None = None) -> int:
             latency = query_latency(scale, rounds)
             entry["latency_ms"] = latency.pop("latency_ms")
             entry["latency_detail"] = latency
-            log(f"{name}: server, {requests} hybrid requests at 1, 4, 16 clients")
-            entry["server"] = serve_scale(scale, requests)
+            log(f"{name}: server, {requests} hybrid requests at 1, 4, 16 clients; then one issue added and removed")
+            entry["server"] = serve_scale(scale, requests, QUERIES, added_issue)
+            entry["add"] = entry["server"].pop("add")
+            entry["add_one_issue_s"] = entry["add"].pop("add_one_issue_s")
+            notes.append(f"add one issue: {entry['add']['passages'] - entry['passages']} passages, scripts/archive add "
+                         "timed until the server answered for the new issue; then the file removed and built again")
             entry["notes"] = notes
             result["scales"][name] = entry
     finally:

@@ -104,9 +104,26 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         print(f"built {report.generation.name}: {report.issues} newsletter issues, {report.passages} passages "
               f"({report.embedded} embedded, {report.passages - report.embedded} from the cache) "
               f"in {report.seconds['total']:.1f} s")
+        _print_taken_over(report)
         for name, reason in report.skipped:
             print(f"  skipped {name}: {reason}")
     return 0
+
+
+def _print_taken_over(report) -> None:
+    """What the build took from the generation it replaced (see index.store.reuse)."""
+    keyword, figures = report.updated.get("keyword"), report.updated.get("figures")
+    if keyword:
+        print(f"  keyword index updated: {keyword['removed']} passages removed, {keyword['added']} added, "
+              f"{keyword['kept']} kept")
+    elif any(name.startswith("keyword/") for name in report.reused):
+        print("  keyword index and figures taken over unchanged")
+    if figures and keyword:
+        print(f"  figures read from the {figures['passages_read']} new or changed passages only "
+              f"({figures['figures']} figures in all)")
+    if report.served_first:
+        print(f"  served first as {report.served_first.name}; then figure series grouped again "
+              "(and the keyword index's segments merged where many)")
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -280,6 +297,7 @@ def cmd_add(args: argparse.Namespace, settings: Settings) -> int:
         print(f"index: built {build_report.generation.name}: {build_report.issues} newsletter issues, "
               f"{build_report.passages} passages ({build_report.embedded} embedded, "
               f"{build_report.passages - build_report.embedded} from the cache) in {build_report.seconds['total']:.1f} s")
+        _print_taken_over(build_report)
         for name, reason in build_report.skipped:
             print(f"  skipped {name}: {reason}")
     return 0

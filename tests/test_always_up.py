@@ -203,14 +203,14 @@ def test_a_take_over_that_does_not_match_its_checksum_is_built_again(settings, m
     """The file is checked as copied: damage between the check and the copy is not carried over."""
     import index.store.reuse
 
-    real_copy = index.store.reuse.shutil.copyfile
+    real_copy = index.store.reuse.copy_checked
 
-    def damaging_copy(source, target):
-        real_copy(source, target)
-        if str(target).endswith(".seg"):
-            damage(Path(target))
+    def copy_damaged(source, target):
+        if str(source).endswith(".seg"):
+            damage(Path(source))
+        return real_copy(source, target)
 
-    monkeypatch.setattr(index.store.reuse.shutil, "copyfile", damaging_copy)
+    monkeypatch.setattr(index.store.reuse, "copy_checked", copy_damaged)
     report = build(settings, show_progress=False)
     assert report.reused == []
     verify_checksums(report.generation, read_manifest(report.generation))

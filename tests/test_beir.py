@@ -13,7 +13,7 @@ import pytest
 
 from index.config import ROOT, Settings
 from index.eval.beir import evaluate_beir
-from index.facade import BadRequest
+from index.facade import Archive, BadRequest
 
 FIXTURE = Path(__file__).parent / "fixtures" / "beir-mini"
 DOCUMENT_IDS = {f"d{n}" for n in range(1, 13)}
@@ -51,8 +51,11 @@ def test_every_mode_is_measured_and_runs_name_documents(settings: Settings, tmp_
 def test_the_long_document_is_scored_by_its_best_passage(settings: Settings, tmp_path: Path) -> None:
     """d10's relevant sentence is in its last passage; the document still comes first for q4."""
     evaluate_beir(FIXTURE, "test", settings=settings, runs_out=tmp_path / "runs", show_progress=False)
-    documents = json.loads(next((settings.cache_dir / "beir").glob("*/generations/gen-*/documents.json")).read_text())
-    assert len([p for p in documents["passages"] if p["section_id"] == "d10"]) >= 2
+    archive = Archive(next((settings.cache_dir / "beir").glob("*/generations/gen-*")), settings)
+    try:
+        assert len([p for p in archive.passages if p.section_id == "d10"]) >= 2
+    finally:
+        archive.close()
     first_for_q4 = [line.split()[2] for line in (tmp_path / "runs" / "keyword.run").read_text().splitlines()
                     if line.startswith("q4 ")][0]
     assert first_for_q4 == "d10"

@@ -41,12 +41,15 @@ def test_bench_quick_small_reports_every_figure():
     unchanged = small["build"]["unchanged"]
     assert unchanged["parse_per_s"] > 0 and unchanged["embed_per_s"] > 0
     assert unchanged["embedded"] == 0 and unchanged["keyword_per_s"] is None  # the keyword index was taken over
-    assert "figures.json" in unchanged["reused"]
+    assert "figure_vectors.npy" in unchanged["reused"]
     assert small["build"]["cold_over_unchanged"] > 0
     for mode in ("keyword", "semantic", "hybrid", "fts5"):
         assert 0 <= small["latency_ms"][mode]["p50"] <= small["latency_ms"][mode]["p95"]
     server = small["server"]
-    assert server["start_s"] > 0 and server["rss_mb"] > 0
+    assert server["start_s"] > 0 and server["rss_mb"] > 0 and server["workers"] >= 1
+    assert 0 < small["add_one_issue_s"] <= small["add"]["add_command_s"] and small["add"]["remove_one_issue_s"] > 0
+    assert small["add"]["passages"] >= small["passages"] + 40  # about 50 passages added
+    assert small["add"]["updated"]["keyword"]["added"] == small["add"]["passages"] - small["passages"]
     for clients in ("1", "4", "16"):
         assert server["clients"][clients]["rps"] > 0
         assert server["clients"][clients]["errors"] == 0

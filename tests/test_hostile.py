@@ -281,6 +281,7 @@ def test_the_served_site_names_no_server(hostile_settings, monkeypatch):
 
     monkeypatch.setenv("ARCHIVE_DIR", str(hostile_settings.archive_dir))
     monkeypatch.setenv("ARCHIVE_INDEX_DIR", str(hostile_settings.index_dir))
+    monkeypatch.setenv("ARCHIVE_WORKERS", "1")  # one process: waitress (several: gunicorn, tests/test_no_downtime.py)
     monkeypatch.delenv("ARCHIVE_MODEL", raising=False)
     monkeypatch.setattr(serve, "create_server", AskingServer)
     assert serve.main(["--port", "0"]) == 0

@@ -5,7 +5,9 @@ Every expected ordinal below is read off the PASSAGES fixture by hand.
 
 from __future__ import annotations
 
+import shutil
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from whoosh import index as whoosh_index
 
 from conftest import make_passage as passage
 from index.errors import IndexUnavailable
-from index.search.keyword import KeywordIndex, _check_docnums, build_keyword_index
+from index.search.keyword import LAYOUT_ORDINALS, KeywordIndex, build_keyword_index, update_keyword_index
 from index.search.query import parse_query, query_terms
 from index.search.schema import SCHEMA
 from index.text.analysis import ANALYZER
@@ -57,28 +59,69 @@ def ordinals(keyword: KeywordIndex, query: str, **kwargs) -> list[int]:
 # --- building -------------------------------------------------------------------------------------
 
 
-def test_docnum_is_ordinal(index_dir: Path) -> None:
+def test_a_fresh_index_holds_passage_i_at_docnum_i(index_dir: Path) -> None:
     with whoosh_index.open_dir(str(index_dir)).searcher() as searcher:
         stored = dict(searcher.reader().iter_docs())
     assert sorted(stored) == list(range(len(PASSAGES)))
     for docnum, fields in stored.items():
-        assert fields["ordinal"] == docnum
-        assert fields["id"] == PASSAGES[docnum].id
-        assert "text" not in fields and "title" not in fields
+        assert fields == {"id": PASSAGES[docnum].id}  # no text or title stored
+    assert np.load(index_dir / LAYOUT_ORDINALS).tolist() == list(range(len(PASSAGES)))
 
 
 def test_doc_count(keyword: KeywordIndex) -> None:
     assert keyword.doc_count == len(PASSAGES)
 
 
-def test_docnum_check_rejects_out_of_order_documents(tmp_path: Path) -> None:
-    ix = whoosh_index.create_in(str(tmp_path), SCHEMA)
-    writer = ix.writer()
-    writer.add_document(ordinal=1, id="b", body="b")
-    writer.add_document(ordinal=0, id="a", body="a")
-    writer.commit()
-    with pytest.raises(RuntimeError):
-        _check_docnums(ix, 2)
+def test_a_passage_with_two_documents_fails_the_update(tmp_path: Path) -> None:
+    build_keyword_index(tmp_path, PASSAGES[:3])
+    with pytest.raises(RuntimeError, match="not one for each"):
+        update_keyword_index(tmp_path, PASSAGES[:3], removed=[], added=[1])
+
+
+def test_a_passage_without_a_document_fails_the_update(tmp_path: Path) -> None:
+    build_keyword_index(tmp_path, PASSAGES[:3])
+    with pytest.raises(RuntimeError, match="not one for each"):
+        update_keyword_index(tmp_path, PASSAGES[:3], removed=[PASSAGES[2].id], added=[])
+
+
+# A newer corpus: passage 3 gone, passage 5's text changed, two new passages, and the order changed.
+CHANGED = replace(PASSAGES[5], text="Migrants returning home received blankets, water and winter kits.")
+NEWER = [PASSAGES[9], PASSAGES[0], CHANGED, PASSAGES[1], PASSAGES[2], PASSAGES[4], PASSAGES[6], PASSAGES[7],
+         PASSAGES[8], replace(PASSAGES[0], id="p10", text="A new well brought water to the border post in Osh."),
+         replace(PASSAGES[1], id="p11", section_title="Water for schools", text="Schools got clean water.")]
+QUERIES = ["water", "border guards", "7 801", "parcels", "hotline OR grants", "migrants NOT water", "kits",
+           "Osh water border", "(water OR kits) AND migrants"]
+
+
+def test_an_updated_index_ranks_as_a_fresh_one(tmp_path: Path) -> None:
+    """Documents of removed and changed passages deleted, new ones added in a new segment: every score
+    is the one a fresh index of the newer corpus gives (BM25's statistics are the live documents')."""
+    build_keyword_index(tmp_path / "earlier", PASSAGES)
+    shutil.copytree(tmp_path / "earlier", tmp_path / "updated")
+    removed = [PASSAGES[3].id, PASSAGES[5].id]
+    added = [NEWER.index(CHANGED), len(NEWER) - 2, len(NEWER) - 1]
+    update_keyword_index(tmp_path / "updated", NEWER, removed, added)
+    build_keyword_index(tmp_path / "fresh", NEWER)
+    updated, fresh = KeywordIndex.open(tmp_path / "updated"), KeywordIndex.open(tmp_path / "fresh")
+    try:
+        assert updated.doc_count == fresh.doc_count == len(NEWER)
+        for query in QUERIES:
+            got, expected = updated.search(query, limit=20), fresh.search(query, limit=20)
+            assert [o for o, _ in got] == [o for o, _ in expected], query
+            assert [s for _, s in got] == pytest.approx([s for _, s in expected]), query
+            assert updated.search(query, limit=20, allowed={0, 2, 9}) == [h for h in got if h[0] in {0, 2, 9}]
+        assert updated.search("blankets", limit=5)[0][0] == NEWER.index(CHANGED)
+        assert updated.search("audience", limit=5) == []  # passage 3 is gone
+        assert list(updated.excluded("migrants NOT water")) == list(fresh.excluded("migrants NOT water"))
+    finally:
+        updated.close()
+        fresh.close()
+    # The earlier index, whose files the update only read, is as it was.
+    earlier = KeywordIndex.open(tmp_path / "earlier")
+    try:
+        assert earlier.search("audience", limit=5)[0][0] == 3
+    finally:
+        earlier.close()
 
 
 def test_empty_passage_list_builds_an_empty_index(tmp_path: Path) -> None:

@@ -7,16 +7,20 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from conftest import copy_of_corpus, write_issue
 from index.config import ROOT, Settings
 from index.facade import Archive, LiveArchive, build
+from index.store.generations import Store
 from loopback import get, served
 from webapp import create_app
 
@@ -88,3 +92,70 @@ def test_a_build_killed_midway_leaves_the_old_generation_serving(archive_setting
     assert archive.search("RING training", mode="keyword").hits
     report = build(archive_settings, show_progress=False)  # the next build is not hindered by the remains
     assert Archive.open(archive_settings).generation == report.generation
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stderr(server: subprocess.Popen) -> str:
+    """What the server has logged so far (it is stopped first)."""
+    os.killpg(server.pid, signal.SIGTERM)
+    return server.communicate(timeout=30)[1].decode(errors="replace")[-5000:]
+
+
+def _maps(pid: int, generation: Path) -> bool:
+    """Whether process `pid` has files of `generation` mapped (it serves from them)."""
+    return any(m.path.startswith(str(generation) + os.sep) for m in psutil.Process(pid).memory_maps())
+
+
+def test_every_process_of_a_multi_process_server_switches_and_no_request_fails(archive_settings: Settings) -> None:
+    """scripts/serve.py with two worker processes (gunicorn, the index opened before the fork): both
+    serve from the same mapped generation, both switch to the new one after a build, and no request
+    fails meanwhile."""
+    port = _free_port()
+    env = {**os.environ, "ARCHIVE_DIR": str(archive_settings.archive_dir),
+           "ARCHIVE_INDEX_DIR": str(archive_settings.index_dir), "ARCHIVE_WORKERS": "2", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([sys.executable, "-m", "scripts.serve", "--port", str(port)], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert server.poll() is None, server.stderr.read().decode()
+            try:
+                if get(port, "/api/issues", timeout=5)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        while len(psutil.Process(server.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # gunicorn starts its workers one after the other
+        workers = [child.pid for child in psutil.Process(server.pid).children()]
+        assert len(workers) == 2
+        before = Store(archive_settings.index_dir).current()
+        assert all(_maps(pid, before) for pid in workers + [server.pid])  # one index, opened before the fork
+
+        stop, statuses = threading.Event(), []
+        clients = [threading.Thread(target=_ask_until, args=(port, stop, statuses)) for _ in range(4)]
+        for client in clients:
+            client.start()
+        write_issue(archive_settings.archive_dir, "2023-03_issue4.txt", NEW_ISSUE)
+        after = build(archive_settings, show_progress=False).generation
+        deadline = time.monotonic() + 30
+        while not all(_maps(pid, after) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        for client in clients:
+            client.join(timeout=60)
+        assert all(_maps(pid, after) for pid in workers), "a worker still serves the old generation"
+        assert statuses and set(statuses) == {200}, _stderr(server)
+        for _ in range(10):
+            status, headers, body = get(port, "/api/search?q=solar+kettles&mode=keyword")
+            assert status == 200 and json.loads(body)["hits"][0]["issue"]["id"] == "2023-03_issue4"
+            assert "server" not in headers  # the site names no server, as with waitress
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+    assert not any(psutil.pid_exists(pid) for pid in workers)  # the workers stop with the server

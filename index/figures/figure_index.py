@@ -1,10 +1,11 @@
 """Figures for journalists: every figure mention of the archive as a record, found by what it counts.
 
-At build time each passage's figure mentions (`index.figures.extract.extract_figures`) become records with
-their passage, newsletter issue, date and countries; each record gets a vector of "label: sentence"
-(through the same content-keyed cache as passage vectors), and the records that report one quantity
-in several issues are grouped into series (`index.figures.series`).  All of it is written into the
-generation (FIGURES_FILE, FIGURE_VECTORS_FILE), so opening an index never re-extracts or re-embeds.
+At build time each passage's figure mentions (`index.figures.extract.extract_figures`) become the rows
+of index.figures.tables' FigureTables, with their passage; each gets a vector of "label: sentence"
+(through the same content-keyed cache as passage vectors), and the mentions that report one quantity
+in several issues are grouped into series (`index.figures.series`).  All of it is stored in the
+generation as arrays, so opening an index never re-extracts or re-embeds, and reads no more of a
+record than its row when the record is shown (FigureRecord: the mention, its passage and its issue).
 
 Figure search reads a query as passage search does: BM25 over each record's label and sentence
 with the archive's analyzer (its words OR'ed; phrases and NOT are not applied to figures) and the
@@ -17,98 +18,30 @@ out unless the query asks for that kind.
 
 from __future__ import annotations
 
-import json
 import re
-import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from index.embed.cache import VectorCache, embed_with_cache
-from index.embed.models import ModelSource
-from index.errors import IndexUnavailable
-from index.figures.extract import CONTACT, extract_figures
-from index.figures.records import FigureQuery, FigureRecord, FigureResult, FigureSeries
-from index.figures.series import SeriesCandidate, group_series, label_terms
-from index.records import Corpus, Issue, Passage
+from index.figures.extract import CONTACT
+from index.figures.records import FIGURE_KINDS, FigureQuery, FigureRecord, FigureResult, FigureSeries
+from index.figures.series import label_terms
+from index.figures.tables import FigureTables
+from index.records import Issue, Passage
 from index.search import bm25
+from index.search.filters import UNDATED_FIRST, IssueDays, day_number
 from index.search.fusion import Fused, Fusion, promote
 from index.search.query import query_terms
 from index.search.semantic import semantic_ranking
-from index.text.analysis import analysed
 from index.text.numbers import join_number_groups
 
-FIGURES_FILE = "figures.json"
-FIGURE_VECTORS_FILE = "figure_vectors.npy"
 # Figure records are a label and one sentence each: plain rank fusion of their two sides.  The
 # archive's passage fusion (index.search.fusion.DEFAULT_FUSION) was tuned on passages, not on these.
 FIGURE_FUSION = Fusion("rrf", 60)
 FIGURE_FOUND_BY = "figure"  # found_by key of a passage holding the figure a number query names
 
 _NUMBER_QUERY = re.compile(r"[+]?\d+(?:\.\d+)?")
-
-
-def embedding_text(label: str, sentence: str) -> str:
-    """What the embedding model reads of a figure: what it counts, then the sentence it stands in."""
-    return f"{label}: {sentence}" if label else sentence
-
-
-# --- building ----------------------------------------------------------------------------------------
-
-def figure_rows(corpus: Corpus) -> list[dict]:
-    """Every figure mention of `corpus` as the record stored in FIGURES_FILE, in passage order."""
-    issues = {issue.id: issue for issue in corpus.issues}
-    rows = []
-    for passage in corpus.passages:
-        issue = issues[passage.issue_id]
-        for number, mention in enumerate(extract_figures(passage.text), start=1):
-            row = {
-                "id": f"{passage.id}-f{number}", "passage_id": passage.id, "issue_id": issue.id,
-                "date": issue.date.iso if issue.date else None, "countries": list(passage.countries),
-                **mention.to_json(),
-            }
-            row["terms"] = record_terms(row["label"], row["sentence"])
-            row["label_terms"] = " ".join(sorted(label_terms(row["label"])))
-            rows.append(row)
-    return rows
-
-
-def record_terms(label: str, sentence: str) -> str:
-    """The words figure search's BM25 reads for a record, analysed as passages are, joined by spaces
-    (no analysed word holds one).  Stored with the record at build time: analysing 100,000 records
-    when an index opens took 15 s, and one string per record keeps the opening's memory peak low."""
-    return " ".join(analysed(f"{label} {sentence}"))
-
-
-def write_figure_index(directory: Path, corpus: Corpus, model: ModelSource, cache_path: Path, dimension: int,
-                       show_progress: bool) -> None:
-    """Write the figure records, their vectors (`dimension` long, as the passages') and their series
-    into the generation `directory`."""
-    rows = figure_rows(corpus)
-    vectors = _figure_vectors(rows, model, cache_path, show_progress) if rows else np.zeros((0, dimension), np.float32)
-    first_day = {issue.id: issue.date.first_day for issue in corpus.issues if issue.date}
-    candidates = [SeriesCandidate(i, r["kind"], r["unit"], r["label"], r["issue_id"], first_day.get(r["issue_id"]))
-                  for i, r in enumerate(rows)]
-    series = [[rows[i]["id"] for i in positions] for positions in group_series(candidates, vectors)]
-    (directory / FIGURES_FILE).write_text(json.dumps({"figures": rows, "series": series}, ensure_ascii=False),
-                                          encoding="utf-8")
-    np.save(directory / FIGURE_VECTORS_FILE, vectors)
-
-
-def _figure_vectors(rows: Sequence[dict], model: ModelSource, cache_path: Path, show_progress: bool) -> np.ndarray:
-    """The "label: sentence" vectors of `rows`, from the vector cache where it has them."""
-    from tqdm import tqdm
-
-    cache = VectorCache(cache_path)
-    try:
-        with tqdm(total=len(rows), desc="embedding figures", unit="figure", disable=not show_progress,
-                  file=sys.stderr) as bar:
-            vectors, _ = embed_with_cache(model, [embedding_text(r["label"], r["sentence"]) for r in rows],
-                                          cache, bar.update)
-    finally:
-        cache.close()
-    return vectors
+_FIGURE_ID = re.compile(r"(.+)-f([1-9]\d{0,5})")
 
 
 def query_number(text: str) -> float | None:
@@ -120,50 +53,78 @@ def query_number(text: str) -> float | None:
 # --- the open index -------------------------------------------------------------------------------
 
 class FigureIndex:
-    """The figure records of one generation, their vectors and series, and search over them."""
+    """The figure records of one generation, their vectors and series, and search over them.
 
-    def __init__(self, records: Sequence[FigureRecord], terms: Sequence[str], label_words: Sequence[str],
-                 vectors: np.ndarray, series: Sequence[FigureSeries], passage_ordinals: Mapping[str, int]):
-        self.records = tuple(records)
-        self.series = tuple(series)
-        self._vectors = vectors
-        self._ordinal_of_passage = passage_ordinals
-        self._keyword = bm25.ArrayBM25(terms, bm25.FIGURES)
-        self._labels = _LabelWords(label_words)
-        self._newest = self._newest_first(range(len(self.records)))
-        self._series_of_figure = {point.id: series for series in self.series for point in series.points}
-        self._by_passage: dict[str, list[FigureRecord]] = {}
-        for record in self.records:
-            self._by_passage.setdefault(record.passage_id, []).append(record)
+    Built over FigureTables (mapped from the generation's files) and the generation's passages and
+    issues; a FigureRecord is made when one is returned.  ValueError when the tables do not fit the
+    passages.
+    """
 
-    @classmethod
-    def open(cls, generation: Path, passages: Sequence[Passage], issues: Mapping[str, Issue],
-             dimension: int) -> FigureIndex:
-        """The figure index of `generation`; IndexUnavailable when it does not fit its passages."""
-        data = json.loads((generation / FIGURES_FILE).read_text(encoding="utf-8"))
-        vectors = np.load(generation / FIGURE_VECTORS_FILE, allow_pickle=False)
-        rows = data["figures"]
-        if vectors.shape != (len(rows), dimension) or vectors.dtype != np.float32:
-            raise IndexUnavailable(f"{generation.name}: {FIGURE_VECTORS_FILE} holds {vectors.shape} {vectors.dtype}, "
-                                   f"expected ({len(rows)}, {dimension}) float32; rebuild the index")
-        by_id = {passage.id: passage for passage in passages}
-        unknown = [row["passage_id"] for row in rows if row["passage_id"] not in by_id]
-        if unknown:
-            raise IndexUnavailable(f"{generation.name}: {FIGURES_FILE} names passage {unknown[0]!r}, which the "
-                                   "index does not hold; rebuild the index")
-        records = [_record(row, by_id[row["passage_id"]], issues) for row in rows]
-        record_of = {record.id: record for record in records}
-        series = [_series([record_of[i] for i in ids]) for ids in data["series"]]
-        return cls(records, [row["terms"] for row in rows], [row["label_terms"] for row in rows], vectors, series,
-                   {passage.id: o for o, passage in enumerate(passages)})
+    def __init__(self, tables: FigureTables, passages: Sequence[Passage], issues: Sequence[Issue],
+                 issue_of: np.ndarray, days: IssueDays, ordinal_of: Callable[[str], int | None]):
+        count = len(tables)
+        if len(tables.values) != count or len(tables.kind_codes) != count or len(tables.mentions) != count:
+            raise ValueError("the figure tables differ in length")
+        if count and (int(tables.passage[0]) < 0 or int(tables.passage[-1]) >= len(passages)
+                      or np.any(np.diff(tables.passage) < 0)):
+            raise ValueError("the figures name passages the index does not hold")
+        self._tables = tables
+        self._passages = passages
+        self._issues = issues
+        self._issue_of = issue_of
+        self._ordinal_of = ordinal_of
+        self._vectors = tables.vectors
+        self._keyword = bm25.ArrayBM25(tables.postings, bm25.FIGURES)
+        self._labels = tables.label_postings
+        figure_issue = issue_of[tables.passage] if count else np.zeros(0, np.int64)
+        self._first_day, self._last_day = days.first[figure_issue], days.last[figure_issue]
+        self._newest = self._newest_first(np.arange(count))
+        self._series_of_figure = np.full(count, -1, dtype=np.int64)
+        lengths = np.diff(tables.series_ends, prepend=0)
+        self._series_of_figure[tables.series_points] = np.repeat(np.arange(len(lengths)), lengths)
+
+    @property
+    def records(self) -> Sequence[FigureRecord]:
+        """Every figure mention of the archive, in passage order (each record made when read)."""
+        return _RecordView(self)
+
+    @property
+    def series(self) -> tuple[FigureSeries, ...]:
+        return tuple(self._series(s) for s in range(len(self._tables.series_ends)))
+
+    def record(self, position: int) -> FigureRecord:
+        mention = self._tables.mentions[position]
+        ordinal = int(self._tables.passage[position])
+        passage = self._passages[ordinal]
+        number = position - int(np.searchsorted(self._tables.passage, ordinal, "left")) + 1
+        value = mention.value
+        return FigureRecord(
+            id=f"{passage.id}-f{number}", value=int(value) if float(value).is_integer() else value,
+            kind=mention.kind, unit=mention.unit, qualifier=mention.qualifier, label=mention.label,
+            as_printed=mention.as_printed, sentence=mention.sentence, parts=mention.parts, passage_id=passage.id,
+            section=passage.section_title, issue=self._issues[int(self._issue_of[ordinal])],
+            countries=passage.countries, start=mention.start, end=mention.end, language=passage.language)
 
     def series_holding(self, figure_id: str) -> FigureSeries | None:
         """The series the figure `figure_id` is a point of, if any."""
-        return self._series_of_figure.get(figure_id)
+        position = self._position_of(figure_id)
+        series = -1 if position is None else int(self._series_of_figure[position])
+        return None if series < 0 else self._series(series)
+
+    def _position_of(self, figure_id: str) -> int | None:
+        """The position of the figure `figure_id` ("<passage id>-f<n>": its passage's n-th), or None."""
+        match = _FIGURE_ID.fullmatch(figure_id)
+        ordinal = self._ordinal_of(match[1]) if match else None
+        if ordinal is None:
+            return None
+        mentions = self._tables.of_passage(ordinal)
+        number = int(match[2])
+        return mentions[number - 1] if number <= len(mentions) else None
 
     def in_passage(self, passage_id: str) -> tuple[FigureRecord, ...]:
         """The figures of one passage, in reading order."""
-        return tuple(self._by_passage.get(passage_id, ()))
+        ordinal = self._ordinal_of(passage_id)
+        return () if ordinal is None else tuple(self.record(i) for i in self._tables.of_passage(ordinal))
 
     def passages_holding(self, query: str, allowed: np.ndarray | None) -> list[int]:
         """Ordinals of the (allowed) passages holding a figure of the value that `query` consists of;
@@ -171,127 +132,126 @@ class FigureIndex:
         number = query_number(query)
         if number is None:
             return []
-        ordinals = dict.fromkeys(self._ordinal_of_passage[r.passage_id] for r in self.records if r.value == number)
+        ordinals = dict.fromkeys(self._tables.passage[self._tables.values == number].tolist())
         return [o for o in ordinals if allowed is None or allowed[o]]
 
     def passage_ranking(self, query: str, allowed: np.ndarray | None, depth: int) -> list[tuple[int, float]]:
         """The first `depth` (passage ordinal, score) of the allowed passages holding a figure whose
         label and sentence match the words of `query` (BM25, a passage scoring its best figure), best
         first: the side of a hybrid passage search that knows what the figures count."""
-        ranked = self._keyword.rank(query_terms(query), np.ones(len(self.records), dtype=bool))
-        best: dict[int, float] = {}
-        for position, score in ranked:
-            ordinal = self._ordinal_of_passage[self.records[position].passage_id]
-            if allowed is None or allowed[ordinal]:
-                best.setdefault(ordinal, score)
-                if len(best) == depth:
-                    break
-        return list(best.items())
+        positions, scores = self._keyword.matched(query_terms(query))  # in position, so passage, order
+        ordinals = self._tables.passage[positions]
+        if allowed is not None:
+            keep = allowed[ordinals]
+            ordinals, scores = ordinals[keep], scores[keep]
+        if not len(ordinals):
+            return []
+        starts = np.flatnonzero(np.concatenate([[True], ordinals[1:] != ordinals[:-1]]))
+        passages, best = ordinals[starts], np.maximum.reduceat(scores, starts)
+        if len(best) > depth:  # the depth best, and any tied with the last of them
+            chosen = best >= best[np.argpartition(-best, depth - 1)[depth - 1]]
+            passages, best = passages[chosen], best[chosen]
+        order = np.lexsort((passages, -best))[:depth]  # ties: the lower passage, whose figures come first
+        return list(zip(passages[order].tolist(), best[order].tolist()))
 
     def search(self, query: FigureQuery, embed: Callable[[str], np.ndarray], fusion: Fusion) -> FigureResult:
         """The figures for a validated `query`; `embed` gives a query's vector (only called for a query
         with words)."""
         allowed = self._mask(query)
         if not query.text:
-            ranked = [i for i in self._newest if allowed[i]]
+            ranked = self._newest[allowed[self._newest]]
         elif query.sort == "date":
-            ranked = self._newest_first(f.ordinal for f in self._for_label(query.text, self._ranked(
-                query.text, allowed, embed, fusion)))
+            ranked = self._newest_first(np.array([f.ordinal for f in self._for_label(query.text, self._ranked(
+                query.text, allowed, embed, fusion))], dtype=np.int64))
         else:
-            ranked = [f.ordinal for f in self._ranked(query.text, allowed, embed, fusion)]
-        page = tuple(self.records[i] for i in ranked[query.offset:query.offset + query.k])
-        return FigureResult(query.text, query.sort, len(ranked), page, self._series_of(page), query.offset)
+            ranked = np.array([f.ordinal for f in self._ranked(query.text, allowed, embed, fusion)], dtype=np.int64)
+        page = ranked[query.offset:query.offset + query.k].tolist()
+        return FigureResult(query.text, query.sort, len(ranked), tuple(self.record(i) for i in page),
+                            self._series_of(page), query.offset)
 
     def _for_label(self, text: str, fused: list[Fused]) -> list[Fused]:
         """The figures of `fused` that count what `text` names: their label holds every word of the
         query that is a label word anywhere, the words normalised as series group labels (so "vulnerable
         migrants assisted" keeps the labels with "vulnerable" and "migrants", whatever else they say).
         A query with no label word ("7801") keeps what its words or its number find, not its meaning."""
-        holding = self._labels.holding_all(label_terms(text))
+        holding = self._labels_holding_all(label_terms(text))
         if holding is None:
             return [f for f in fused if f.found_by.keys() & {"keyword", FIGURE_FOUND_BY}]
         return [f for f in fused if holding[f.ordinal]]
+
+    def _labels_holding_all(self, words: Iterable[str]) -> np.ndarray | None:
+        """A mask of the records whose label holds each of `words` that any label holds; None when no
+        label holds any of them."""
+        found = [self._labels.find(word) for word in words]
+        known = [docs for docs, _ in filter(None, found)]
+        if not known:
+            return None
+        holding = np.ones(len(self._tables), dtype=bool)
+        for docs in known:
+            holds = np.zeros(len(self._tables), dtype=bool)
+            holds[docs] = True
+            holding &= holds
+        return holding
 
     def _ranked(self, text: str, allowed: np.ndarray, embed: Callable[[str], np.ndarray],
                 fusion: Fusion) -> list[Fused]:
         """Keyword and semantic rankings of the allowed records fused, exact value matches first."""
         keyword = self._keyword.rank(query_terms(text), allowed)
-        semantic = semantic_ranking(self._vectors, embed(text), len(self.records), allowed) \
+        semantic = semantic_ranking(self._vectors, embed(text), len(self._tables), allowed) \
             if fusion.weight("semantic") > 0 else []
         number = query_number(text)
-        exact = [i for i in range(len(self.records)) if allowed[i] and self.records[i].value == number]
+        exact = [] if number is None else np.flatnonzero(allowed & (self._tables.values == number)).tolist()
         return promote(fusion.fuse({"keyword": keyword, "semantic": semantic}), exact, FIGURE_FOUND_BY)
 
     def _mask(self, query: FigureQuery) -> np.ndarray:
-        return np.array([_passes(record, query) for record in self.records], dtype=bool)
+        """Whether each record passes the filters of a validated `query`: a contact only when the query
+        asks for that kind; a month-precision issue date passes a date range that overlaps its month."""
+        if query.kind is not None:
+            mask = self._tables.kind_codes == FIGURE_KINDS.index(query.kind)
+        else:
+            mask = self._tables.kind_codes != FIGURE_KINDS.index(CONTACT)
+        if query.minimum is not None:
+            mask &= self._tables.values >= query.minimum
+        if query.maximum is not None:
+            mask &= self._tables.values <= query.maximum
+        if query.date_from is not None:
+            mask &= self._last_day >= day_number(query.date_from)
+        if query.date_to is not None:
+            mask &= self._first_day <= day_number(query.date_to)
+        return mask
 
-    def _newest_first(self, positions: Iterable[int]) -> list[int]:
+    def _newest_first(self, positions: np.ndarray) -> np.ndarray:
         """`positions` by their issue's date, newest first and undated last, in their own order within
-        an issue."""
-        return sorted(positions, key=self._issue_day, reverse=True)
+        an issue's date."""
+        days = self._first_day[positions].astype(np.int64)
+        newest = np.where(days == UNDATED_FIRST, 0, days)
+        return positions[np.lexsort((np.arange(len(positions)), -newest))]
 
-    def _issue_day(self, position: int) -> str:
-        date = self.records[position].issue.date
-        return date.first_day if date else ""
+    def _series_of(self, page: Sequence[int]) -> tuple[FigureSeries, ...]:
+        """The series any figure of `page` is a point of, in the order of their first such figure."""
+        first_rank: dict[int, int] = {}
+        for rank, position in enumerate(page):
+            series = int(self._series_of_figure[position])
+            if series >= 0:
+                first_rank.setdefault(series, rank)
+        return tuple(self._series(s) for s in sorted(first_rank, key=lambda s: (first_rank[s], s)))
 
-    def _series_of(self, figures: Sequence[FigureRecord]) -> tuple[FigureSeries, ...]:
-        """The series any of `figures` is a point of, in the order of their first such figure."""
-        ids = {figure.id: rank for rank, figure in enumerate(figures)}
-        touched = [(min(ids[p.id] for p in s.points if p.id in ids), n, s) for n, s in enumerate(self.series)
-                   if any(p.id in ids for p in s.points)]
-        return tuple(series for _, _, series in sorted(touched, key=lambda item: item[:2]))
-
-
-class _LabelWords:
-    """Which figure records' labels hold a word, given each label's words as one string (the
-    "label_terms" of a stored record)."""
-
-    def __init__(self, labels: Sequence[str]):
-        positions: dict[str, list[int]] = {}
-        for position, words in enumerate(labels):
-            for word in words.split(" "):
-                if word:
-                    positions.setdefault(word, []).append(position)
-        self._positions = {word: np.array(found, dtype=np.int64) for word, found in positions.items()}
-        self._count = len(labels)
-
-    def holding_all(self, words: Iterable[str]) -> np.ndarray | None:
-        """A mask of the records whose label holds each of `words` that any label holds; None when no
-        label holds any of them."""
-        known = [word for word in words if word in self._positions]
-        if not known:
-            return None
-        holding = np.ones(self._count, dtype=bool)
-        for word in known:
-            holds = np.zeros(self._count, dtype=bool)
-            holds[self._positions[word]] = True
-            holding &= holds
-        return holding
+    def _series(self, number: int) -> FigureSeries:
+        ends = self._tables.series_ends
+        start = int(ends[number - 1]) if number else 0
+        points = tuple(self.record(int(p)) for p in self._tables.series_points[start:int(ends[number])])
+        label = max((p.label for p in points), key=len)
+        return FigureSeries(label, points[0].kind, points[0].unit, points)
 
 
-def _passes(record: FigureRecord, query: FigureQuery) -> bool:
-    """Whether `record` passes the filters of a validated `query`: a contact only when the query asks
-    for that kind; a month-precision issue date passes a date range that overlaps its month."""
-    date = record.issue.date
-    return ((record.kind == query.kind if query.kind else record.kind != CONTACT)
-            and (query.minimum is None or record.value >= query.minimum)
-            and (query.maximum is None or record.value <= query.maximum)
-            and (query.date_from is None or (date is not None and date.last_day >= query.date_from))
-            and (query.date_to is None or (date is not None and date.first_day <= query.date_to)))
+class _RecordView(Sequence[FigureRecord]):
+    def __init__(self, index: FigureIndex):
+        self._index = index
 
+    def __len__(self) -> int:
+        return len(self._index._tables)
 
-def _record(row: dict, passage: Passage, issues: Mapping[str, Issue]) -> FigureRecord:
-    return FigureRecord(
-        id=row["id"], value=row["value"], kind=row["kind"], unit=row["unit"], qualifier=row["qualifier"],
-        label=row["label"], as_printed=row["as_printed"], sentence=row["sentence"],
-        parts=tuple((name, value) for name, value in row["parts"]), passage_id=passage.id,
-        section=passage.section_title, issue=issues[passage.issue_id], countries=passage.countries,
-        start=row["start"], end=row["end"], language=passage.language)
-
-
-def _series(points: Sequence[FigureRecord]) -> FigureSeries:
-    label = max((p.label for p in points), key=len)
-    return FigureSeries(label, points[0].kind, points[0].unit, tuple(points))
-
-
-
+    def __getitem__(self, position: int) -> FigureRecord:  # type: ignore[override]
+        if not -len(self) <= position < len(self):
+            raise IndexError(position)
+        return self._index.record(position % len(self))

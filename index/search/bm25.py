@@ -8,6 +8,7 @@ found in two ("deaths"), so a query's rare, telling word is drowned by its commo
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,38 +44,79 @@ def term_scores(frequencies: np.ndarray, lengths: np.ndarray, average_length: fl
     return term_idf * frequencies * (k1 + 1) / (frequencies + k1 * (1 - b + b * lengths / average_length))
 
 
-class ArrayBM25:
-    """BM25 over short documents given as their analysed terms (space-separated); postings are numpy
-    arrays, so a query costs a few array operations per term."""
+@dataclass(frozen=True)
+class Postings:
+    """Short documents given as their analysed terms, inverted: the term `vocabulary[t]` (sorted) is
+    in the documents `docs[starts[t]:starts[t + 1]]`, `counts` times each; `lengths` counts each
+    document's terms.  Plain arrays, so an index can store them and map them back (index.store)."""
 
-    def __init__(self, documents: Sequence[str], parameters: BM25Parameters):
-        self._parameters = parameters
+    vocabulary: Sequence[str]
+    starts: np.ndarray
+    docs: np.ndarray
+    counts: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, documents: Sequence[str]) -> Postings:
+        """The postings of `documents`, each its terms joined by spaces."""
         vocabulary: dict[str, int] = {}
         per_document = [np.array([vocabulary.setdefault(term, len(vocabulary)) for term in terms.split(" ") if term],
                                  dtype=np.int64) for terms in documents]
-        self._lengths = np.array([len(ids) for ids in per_document], dtype=np.float64)
-        term_ids = np.concatenate(per_document) if per_document else np.zeros(0, dtype=np.int64)
-        doc_ids = np.repeat(np.arange(len(documents), dtype=np.int64), self._lengths.astype(np.int64))
+        terms = sorted(vocabulary)
+        rank = np.zeros(len(vocabulary), dtype=np.int64)
+        rank[[vocabulary[term] for term in terms]] = np.arange(len(terms))
+        lengths = np.array([len(ids) for ids in per_document], dtype=np.int32)
+        term_ids = rank[np.concatenate(per_document)] if per_document else np.zeros(0, dtype=np.int64)
+        doc_ids = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
         # One (term, document) pair per posting, with how often the term is in the document.
         stride = max(1, len(documents))
         pairs, counts = np.unique(term_ids * stride + doc_ids, return_counts=True)
-        starts = np.searchsorted(pairs // stride, np.arange(len(vocabulary) + 1))
-        docs, counts = pairs % stride, counts.astype(np.float64)
-        self._postings = {term: (docs[starts[i]:starts[i + 1]], counts[starts[i]:starts[i + 1]])
-                          for term, i in vocabulary.items()}
+        starts = np.searchsorted(pairs // stride, np.arange(len(terms) + 1))
+        return cls(terms, starts.astype(np.int64), (pairs % stride).astype(np.int32), counts.astype(np.int32), lengths)
+
+    def find(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(documents, counts) of `term`, or None when no document holds it."""
+        at = bisect.bisect_left(self.vocabulary, term)
+        if at == len(self.vocabulary) or self.vocabulary[at] != term:
+            return None
+        start, end = int(self.starts[at]), int(self.starts[at + 1])
+        return self.docs[start:end], self.counts[start:end]
+
+
+class ArrayBM25:
+    """BM25 over Postings: a query costs a few array operations per term."""
+
+    def __init__(self, postings: Postings, parameters: BM25Parameters):
+        self._postings = postings
+        self._parameters = parameters
+        self._lengths = np.asarray(postings.lengths, dtype=np.float64)
         self._average = float(self._lengths.mean()) if self._lengths.any() else 1.0
 
-    def rank(self, terms: Sequence[str], allowed: np.ndarray) -> list[tuple[int, float]]:
-        """(document, score) of the allowed documents holding any of `terms`, best first."""
+    def matched(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, scores) of the documents holding any of `terms`, in document order."""
         scores = np.zeros(len(self._lengths))
         matched = np.zeros(len(self._lengths), dtype=bool)
         for term in dict.fromkeys(terms):
-            if term not in self._postings:
+            found = self._postings.find(term)
+            if found is None:
                 continue
-            docs, counts = self._postings[term]
-            scores[docs] += term_scores(counts, self._lengths[docs], self._average,
+            docs, counts = found
+            scores[docs] += term_scores(counts.astype(np.float64), self._lengths[docs], self._average,
                                         idf(len(self._lengths), len(docs)), self._parameters)
             matched[docs] = True
-        found = np.flatnonzero(matched & allowed)
-        order = found[np.lexsort((found, -scores[found]))]
-        return [(int(doc), float(scores[doc])) for doc in order]
+        hits = np.flatnonzero(matched)
+        return hits, scores[hits]
+
+    def ranked(self, terms: Sequence[str], allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(documents, scores) of the (allowed) documents holding any of `terms`, best first, ties
+        to the lower document."""
+        docs, scores = self.matched(terms)
+        if allowed is not None:
+            docs, scores = docs[allowed[docs]], scores[allowed[docs]]
+        order = np.lexsort((docs, -scores))
+        return docs[order], scores[order]
+
+    def rank(self, terms: Sequence[str], allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(document, score) of the (allowed) documents holding any of `terms`, best first."""
+        docs, scores = self.ranked(terms, allowed)
+        return list(zip(docs.tolist(), scores.tolist()))

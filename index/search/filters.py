@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
 
 from index.errors import BadRequest
-from index.records import COUNTRIES, Filters, Issue, Passage
-from index.text.languages import LANGUAGES
+from index.records import COUNTRIES, Filters, Issue
 from index.search.ordering import GROUPS, SORTS
+from index.text.languages import LANGUAGES
 
 MODES = ("hybrid", "keyword", "semantic")
 MAX_K = 100
@@ -95,33 +95,82 @@ def normalise_filters(filters: Filters) -> Filters:
 
 
 def country_bits(countries: Sequence[str]) -> int:
-    return sum(1 << COUNTRIES.index(c) for c in countries)
+    """The countries as bits: bit i for COUNTRIES[i] (a country named twice is one bit)."""
+    bits = 0
+    for country in countries:
+        bits |= 1 << COUNTRIES.index(country)
+    return bits
+
+
+def language_codes(languages: Sequence[str]) -> list[int]:
+    """The positions in LANGUAGES of those of `languages` it holds (a passage's language is stored so)."""
+    return [LANGUAGES.index(language) for language in languages if language in LANGUAGES]
+
+
+def day_number(iso_day: str) -> int:
+    """An ISO day as the number YYYYMMDD, so that days compare as numbers."""
+    return int(iso_day.replace("-", ""))
+
+
+UNDATED_FIRST = 99999999  # an undated issue's first day: after every date, as its last day (0) is before every date
+
+
+@dataclass(frozen=True)
+class IssueDays:
+    """Per newsletter issue (by position): its first and last day as YYYYMMDD numbers and its year (0
+    when undated), so that date filters are array comparisons."""
+
+    first: np.ndarray
+    last: np.ndarray
+    year: np.ndarray
+
+    @classmethod
+    def of(cls, issues: Sequence[Issue]) -> IssueDays:
+        return cls(np.array([day_number(i.date.first_day) if i.date else UNDATED_FIRST for i in issues], np.int32),
+                   np.array([day_number(i.date.last_day) if i.date else 0 for i in issues], np.int32),
+                   np.array([i.date.year if i.date else 0 for i in issues], np.int16))
+
+    def first_day_of(self, issue_of: np.ndarray) -> np.ndarray:
+        """The first day (YYYYMMDD, 0 when undated) of the issue of each passage, whose issue's position
+        `issue_of` gives: what sorting by date reads (index.search.ordering)."""
+        first = self.first[issue_of].astype(np.int64)
+        return np.where(first == UNDATED_FIRST, 0, first)
 
 
 class FilterMasks:
-    """Per-passage arrays (issue, date span, countries) from which any Filters becomes a bool mask."""
+    """Per-passage arrays (issue, date span, countries) from which any Filters becomes a bool mask.
 
-    def __init__(self, passages: Sequence[Passage], issues: Mapping[str, Issue]):
-        self._issue_ids = np.array([p.issue_id for p in passages], dtype=object)
-        self._issue_names = list(issues)
-        position = {issue_id: n for n, issue_id in enumerate(self._issue_names)}
-        self._issue_index = np.array([position[p.issue_id] for p in passages], dtype=np.int64)
-        spans = [(issues[p.issue_id].date.first_day, issues[p.issue_id].date.last_day) if issues[p.issue_id].date
-                 else ("", "") for p in passages]
-        self._first = np.array([first for first, _ in spans], dtype=object)
-        self._last = np.array([last for _, last in spans], dtype=object)
-        self._countries = np.array([country_bits(p.countries) for p in passages], dtype=np.int64)
-        self._recurring = np.array([p.recurring for p in passages], dtype=bool)
-        self._years = np.array([int(first[:4]) if first else 0 for first, _ in spans], dtype=np.int64)
-        self._languages = np.array([p.language for p in passages], dtype=object)
+    Made from the stored columns of a generation: `issue_of` gives each passage's issue as a position
+    (`issue_ids` names each issue, `position_of` finds an issue's position by its id, `days` holds
+    each issue's dates), `countries` its countries as bits (country_bits), `languages` its language
+    as a position in LANGUAGES (language_codes), `recurring` whether it is boilerplate.
+    """
+
+    def __init__(self, issue_of: np.ndarray, issue_ids: Sequence[str], days: IssueDays,
+                 position_of: Callable[[str], int | None], countries: np.ndarray, languages: np.ndarray,
+                 recurring: np.ndarray):
+        self._position_of = position_of
+        self._issue_of = issue_of
+        self._issue_ids = issue_ids
+        self._first, self._last, self._years = days.first[issue_of], days.last[issue_of], days.year[issue_of]
+        self._countries = countries
+        self._languages = languages
+        self._recurring = recurring
         self._unread_masks: dict[tuple[str, ...], np.ndarray] = {}  # by the languages left out
+
+    def _issues(self, issue_ids: Sequence[str]) -> np.ndarray:
+        positions = [self._position_of(i) for i in issue_ids]
+        return np.isin(self._issue_of, [p for p in positions if p is not None])
+
+    def _in_languages(self, languages: Sequence[str]) -> np.ndarray:
+        return np.isin(self._languages, language_codes(languages))
 
     def readable(self, reads: Callable[[str], bool], allowed: np.ndarray | None) -> np.ndarray | None:
         """`allowed` less the passages in a language the embedding model does not read (`reads`), for
         the semantic side of a hybrid search; `allowed` itself when it reads them all."""
         unread = tuple(sorted(language for language in LANGUAGES if not reads(language)))
         if unread not in self._unread_masks:
-            self._unread_masks[unread] = ~np.isin(self._languages, list(unread))
+            self._unread_masks[unread] = ~self._in_languages(unread)
         readable = self._unread_masks[unread]
         if readable.all():
             return allowed
@@ -138,25 +187,26 @@ class FilterMasks:
             counts = {country: int(np.count_nonzero(held & (1 << n))) for n, country in enumerate(COUNTRIES)}
             return {country: n for country, n in counts.items() if n}
         if facet == "language":
-            languages, counts = np.unique(self._languages[selected], return_counts=True)
-            return {str(language): int(n) for language, n in zip(languages, counts)}
-        counts = np.bincount(self._issue_index[selected], minlength=len(self._issue_names))
-        return {self._issue_names[n]: int(counts[n]) for n in np.flatnonzero(counts)}
+            codes, counts = np.unique(self._languages[selected], return_counts=True)
+            return {LANGUAGES[code]: int(n) for code, n in zip(codes, counts)}
+        counts = np.bincount(self._issue_of[selected], minlength=len(self._issue_ids))
+        return {self._issue_ids[n]: int(counts[n]) for n in np.flatnonzero(counts)}
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:
         """True for the passages of other newsletter issues that are not boilerplate (contacts,
         hotlines): where related stories may come from."""
-        return (self._issue_ids != issue_id) & ~self._recurring
+        position = self._position_of(issue_id)
+        return (self._issue_of != (-1 if position is None else position)) & ~self._recurring
 
     def mask(self, filters: Filters) -> np.ndarray | None:
         """True for the passages `filters` admits; None when nothing is filtered."""
         if not filters.active:
             return None
-        mask = np.ones(len(self._issue_ids), dtype=bool)
+        mask = np.ones(len(self._issue_of), dtype=bool)
         if filters.issue_ids:
-            mask &= np.isin(self._issue_ids, list(filters.issue_ids))
+            mask &= self._issues(filters.issue_ids)
         if filters.exclude_issue_ids:
-            mask &= ~np.isin(self._issue_ids, list(filters.exclude_issue_ids))
+            mask &= ~self._issues(filters.exclude_issue_ids)
         if filters.countries:
             mask &= (self._countries & country_bits(filters.countries)) != 0
         if filters.exclude_countries:
@@ -166,15 +216,11 @@ class FilterMasks:
         if filters.exclude_years:
             mask &= ~np.isin(self._years, list(filters.exclude_years))
         if filters.languages:
-            mask &= np.isin(self._languages, list(filters.languages))
+            mask &= self._in_languages(filters.languages)
         if filters.exclude_languages:
-            mask &= ~np.isin(self._languages, list(filters.exclude_languages))
+            mask &= ~self._in_languages(filters.exclude_languages)
         if filters.date_from:
-            mask &= (self._last != "") & (self._last >= filters.date_from)
+            mask &= self._last >= day_number(filters.date_from)
         if filters.date_to:
-            mask &= (self._first != "") & (self._first <= filters.date_to)
+            mask &= self._first <= day_number(filters.date_to)
         return mask
-
-
-def allowed_ordinals(mask: np.ndarray | None) -> set[int] | None:
-    return None if mask is None else set(np.flatnonzero(mask).tolist())

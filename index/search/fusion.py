@@ -101,12 +101,13 @@ def readable_share(query: str, reads: Callable[[str], bool]) -> float:
     return sum(share for language, share in shares.items() if reads(language)) if shares else 1.0
 
 
-def demote_repeated_boilerplate(fused: list[Fused], passages: Sequence) -> list[Fused]:
+def demote_repeated_boilerplate(fused: list[Fused], recurring: Sequence[bool]) -> list[Fused]:
     """The first boilerplate passage (contacts, hotlines) keeps its rank; the copies from other
-    issues move to the end, so one query about a hotline does not fill a page with the same block."""
+    issues move to the end, so one query about a hotline does not fill a page with the same block.
+    `recurring` says for each ordinal whether its passage is boilerplate."""
     kept, demoted, seen = [], [], False
     for item in fused:
-        if passages[item.ordinal].recurring:
+        if recurring[item.ordinal]:
             if seen:
                 demoted.append(item)
                 continue

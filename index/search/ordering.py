@@ -9,7 +9,7 @@ with a few numpy sorts and only the page asked for becomes Python objects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,18 +63,6 @@ def arrange(by_relevance: np.ndarray, match: np.ndarray, days: np.ndarray, stori
     speaker[np.searchsorted(numbers, with_match)] = matching[first_match]
     keep = np.argsort(first, kind="stable")
     return Arranged(ordered[speaker[keep]], counts[keep] - 1)
-
-
-def passage_days(passages: Sequence, issues: Mapping) -> np.ndarray:
-    """Each passage's issue date as YYYYMMDD (its first day), 0 when the issue's date is unknown."""
-    return np.array([int(issues[p.issue_id].date.first_day.replace("-", "")) if issues[p.issue_id].date else 0
-                     for p in passages], dtype=np.int64)
-
-
-def passage_stories(passages: Sequence) -> np.ndarray:
-    """A number per passage naming its story (section), the same for the passages of one story."""
-    number: dict[str, int] = {}
-    return np.array([number.setdefault(p.section_id, len(number)) for p in passages], dtype=np.int64)
 
 
 def rank_of(scores: np.ndarray, ordinal: int) -> int:

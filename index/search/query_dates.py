@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from index.records import Filters
+from index.search.filters import parse_filter_date
 from index.text.months import MONTH_NAMES, MONTH_NUMBERS
 
 _ABBREVIATIONS = {name[:3].lower(): number for name, number in MONTH_NUMBERS.items()}
@@ -50,6 +53,20 @@ def date_in_query(query: str) -> DateInQuery | None:
     month = int(found["iso_month"]) if found["iso_month"] else _month_number(found["month"])
     iso = f"{year}-{month:02d}"
     return DateInQuery(f"{calendar.month_name[month]} {year}", iso, iso, rest)
+
+
+def date_offer(query: str, filters: Filters, any_issue: Callable[[Filters], bool]) -> DateInQuery | None:
+    """The year or month `query` names, to be offered as a filter: when the archive has passages of
+    that time (`any_issue(filters)` says whether any passage passes `filters`) and the filters do not
+    already keep to it."""
+    named = date_in_query(query)
+    if named is None:
+        return None
+    span = Filters(date_from=parse_filter_date(named.date_from, "from"),
+                   date_to=parse_filter_date(named.date_to, "to", end=True))
+    if (filters.date_from, filters.date_to) == (span.date_from, span.date_to) or not any_issue(span):
+        return None
+    return named
 
 
 def _month_number(name: str) -> int:

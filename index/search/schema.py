@@ -8,7 +8,7 @@ SciFact's training split that scored nDCG@10 0.629 with the title boosted 2, thi
 
 from __future__ import annotations
 
-from whoosh.fields import ID, NUMERIC, TEXT, Schema
+from whoosh.fields import ID, TEXT, Schema
 
 from index.records import Passage
 from index.text.analysis import ANALYZER
@@ -19,9 +19,10 @@ FIELD = "body"
 # A word the parser reads as one but the analyzer splits ("COVID-19", "2,5", "IOM's") is searched as
 # all of its parts (AND).  As a phrase it would be exact, but Whoosh matches phrases position by
 # position in Python (some 150 ms for a common pair at 100,000 passages); quotes still ask for one.
+# A passage's document is known by its id (a column, read whole when an index is laid out; see
+# index.search.keyword): docnums are not ordinals once passages are deleted and added.
 SCHEMA = Schema(
-    ordinal=NUMERIC(int, stored=True),
-    id=ID(stored=True, unique=True),
+    id=ID(stored=True, unique=True, sortable=True),
     body=TEXT(analyzer=ANALYZER, stored=False, multitoken_query="and"),
 )
 

@@ -32,8 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.store.build import stale_reason
 from index.config import Settings
+from index.store.build import stale_reason
 from index.store.generations import file_sha256
 
 JOURNAL_NAME = ".add-journal.json"

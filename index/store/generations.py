@@ -3,11 +3,13 @@
     <index dir>/
       CURRENT                      name of the generation being served (replaced atomically)
       generations/<name>/          one complete build
-        manifest.json              schema version, model, vector size, corpus fingerprint, checksums
-        documents.json             issues, sections and passages
-        vectors.npy                passage vectors, row i = passage i
-        keyword/                   the Whoosh index, docnum i = passage i
-        figures.json               figure mentions with their passage and issue, and their series
+        manifest.json              schema version, model, vector size, corpus fingerprint, and for
+                                   every other file its checksum and its file system stamp
+        documents.json             issues and sections (index.store.documents)
+        passages/                  passages as columns, memory-mapped when opened (index.store.columns)
+        vectors.npy                passage vectors, row i = passage i, memory-mapped
+        keyword/                   the Whoosh index, and its layout: the passage of each docnum
+        figures/                   figure mentions, their series and search postings (index.store.figure_files)
         figure_vectors.npy         figure vectors ("label: sentence"), row i = figure i
       cache/vectors.sqlite         passage and figure vectors by model and text, shared by builds
       cache/parsed/                parsed files by name, content, catalog entry and code (index.store.reuse)
@@ -16,6 +18,11 @@ A build writes a new generation under a temporary name and renames it when compl
 CURRENT switched.  A failed or interrupted build leaves CURRENT, and so the served index, untouched.
 What a killed build leaves (its `.building-*` folder, a `.CURRENT-*` file) is removed by the next
 build: a folder still being built is known by the lock its build holds on it.
+
+Checksums are computed when a generation is committed, with each file's stamp (inode, size and
+modification time in nanoseconds).  Opening compares the stamps, which costs a `stat` per file: a file
+written, truncated, replaced or copied since has another stamp, and only then is it hashed (all such
+files at once, one thread per core) before the generation is served.
 """
 
 from __future__ import annotations
@@ -28,33 +35,45 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from index.errors import IndexUnavailable
-from index.records import Corpus, Issue, IssueDate, Passage, Section
 
-SCHEMA_VERSION = 8  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
+SCHEMA_VERSION = 9  # 2: figures.json and figure_vectors.npy; 3: one keyword field, the title counted twice;
 # 4: each figure record holds its analysed terms; 5: the keyword index's analyzer is index.text.analysis's
 # (Whoosh stores the schema with its classes' module paths, so a generation of 4 no longer opens);
 # 6: each passage holds the PDF page it starts on; 7: an issue names its newsletter and author;
-# 8: each passage holds its language, and Russian words are indexed as their lemmas
+# 8: each passage holds its language, and Russian words are indexed as their lemmas;
+# 9: columnar passages and figures, memory-mapped (index.store.columns), keyword docnums mapped to ordinals
 KEEP_GENERATIONS = 2  # the current one and the last good one before it
-CHECKSUMMED = ("documents.json", "vectors.npy", "figures.json", "figure_vectors.npy")
-CHECKSUMMED_NAME = re.compile(r"(keyword/)?\w[\w.-]*")  # a file of the generation, never a path out of it
+CHECKSUMMED = ("documents.json", "vectors.npy", "figure_vectors.npy")  # besides every other file it holds
+CHECKSUMMED_NAME = re.compile(r"(\w[\w.-]*/)?\w[\w.-]*")  # a file of the generation, never a path out of it
 GENERATION_NAME = re.compile(r"gen-[\w.-]{1,80}")
 BUILDING_LOCK = ".lock"  # held (flock) by the build writing a .building-* folder
 SWITCH_SECONDS = 60  # a .CURRENT-* file or an unlocked new folder older than this belongs to no running build
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def files_sha256(paths: Iterable[Path]) -> list[str]:
+    """The checksum of each of `paths`, several files at once (hashlib lets go of the GIL)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(file_sha256, paths))
+
+
+def file_stamp(path: Path) -> list[int]:
+    """What changes when a file is written, truncated, replaced or copied: inode, size and modification
+    time (ns).  A file whose stamp is the one recorded with its checksum has not changed.  (Not the
+    change time: a later build hard-links the file into its own generation, which changes only that.)"""
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
 
 def corpus_fingerprint(files: Iterable[Path]) -> str:
@@ -63,48 +82,6 @@ def corpus_fingerprint(files: Iterable[Path]) -> str:
     for path in sorted(files, key=lambda p: p.name):
         digest.update(f"{path.name}\t{file_sha256(path)}\n".encode())
     return digest.hexdigest()
-
-
-# --- records <-> JSON ---------------------------------------------------------------------------
-
-def _issue_from_json(data: dict) -> Issue:
-    date = IssueDate(data["date"], data["date_precision"]) if data["date"] else None
-    return Issue(data["id"], data["source"], data["number"], date, data["date_inferred"], data["title"],
-                 data["source_link"], data["provenance"], data["newsletter"], data["author"])
-
-
-def _section_from_json(issue_id: str, data: dict) -> Section:
-    return Section(data["id"], issue_id, data["position"], data["title"], data["title_generated"],
-                   data["dateline"], tuple(data["countries"]))
-
-
-def _passage_from_json(data: dict) -> Passage:
-    return Passage(data["id"], data["issue_id"], data["section_id"], data["section"], data["position"],
-                   data["text"], tuple(data["countries"]), data["recurring"], data["page"], data["language"])
-
-
-def corpus_to_json(corpus: Corpus) -> dict:
-    return {
-        "issues": [issue.to_json() for issue in corpus.issues],
-        "sections": [{"issue_id": s.issue_id, **s.to_json()} for s in corpus.sections],
-        "passages": [p.to_json() for p in corpus.passages],
-    }
-
-
-def corpus_from_json(data: dict) -> Corpus:
-    return Corpus(
-        tuple(_issue_from_json(d) for d in data["issues"]),
-        tuple(_section_from_json(d["issue_id"], d) for d in data["sections"]),
-        tuple(_passage_from_json(d) for d in data["passages"]),
-    )
-
-
-def write_documents(path: Path, corpus: Corpus) -> None:
-    path.write_text(json.dumps(corpus_to_json(corpus), ensure_ascii=False), encoding="utf-8")
-
-
-def read_documents(path: Path) -> Corpus:
-    return corpus_from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
 # --- generations --------------------------------------------------------------------------------
@@ -146,10 +123,18 @@ class Store:
             if _age(path) > SWITCH_SECONDS:
                 path.unlink(missing_ok=True)
 
-    def commit(self, building: Path, manifest: dict) -> Path:
-        """Seal a finished build: checksums into the manifest, rename into place, switch CURRENT."""
-        manifest = {**manifest, "schema_version": SCHEMA_VERSION,
-                    "checksums": {name: file_sha256(building / name) for name in (*CHECKSUMMED, *keyword_files(building))}}
+    def commit(self, building: Path, manifest: dict, known: Mapping[str, str] | None = None) -> Path:
+        """Seal a finished build: checksums and stamps into the manifest, rename into place, switch
+        CURRENT.  `known` gives the checksums of files linked from a generation whose stamps were
+        just found unchanged (index.store.reuse), which are not hashed again."""
+        known = known or {}
+        names = generation_files(building)
+        stamps = {name: file_stamp(building / name) for name in names}
+        checksums = {name: known[name] for name in names if name in known}
+        unknown = [name for name in names if name not in known]
+        checksums.update(zip(unknown, files_sha256(building / name for name in unknown)))
+        manifest = {**manifest, "schema_version": SCHEMA_VERSION, "checksums": dict(sorted(checksums.items())),
+                    "stamps": stamps}
         (building / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
         final = self.generations / generation_name(time.time_ns())
         building.rename(final)
@@ -257,41 +242,58 @@ def read_manifest(generation: Path) -> dict:
     return manifest
 
 
-def keyword_files(generation: Path) -> list[str]:
-    """The Whoosh index's files (segments, table of contents), checksummed like the rest: Whoosh
-    reads parts of a segment only when a search needs them, so damage there would otherwise show
-    late, or as wrong results."""
-    directory = generation / "keyword"
-    return sorted(f"keyword/{p.name}" for p in directory.iterdir()
-                  if p.is_file() and not p.name.endswith("WRITELOCK")) if directory.is_dir() else []
+def generation_files(generation: Path) -> list[str]:
+    """Every file of a generation (in it, or one directory down) but its manifest and Whoosh's lock,
+    as the manifest names them: all are checksummed, for Whoosh reads parts of a segment only when a
+    search needs them, and columns are read row by row, so damage would otherwise show late or as
+    wrong results."""
+    found = []
+    for path in generation.iterdir():
+        if path.is_dir():
+            found += [f"{path.name}/{p.name}" for p in path.iterdir() if p.is_file() and _checksummed(p.name)]
+        elif path.is_file() and _checksummed(path.name) and path.name != "manifest.json":
+            found.append(path.name)
+    return sorted(found)
+
+
+def _checksummed(name: str) -> bool:
+    return not name.startswith(".") and not name.endswith("WRITELOCK")
 
 
 def verify_checksums(generation: Path, manifest: dict) -> None:
+    """IndexUnavailable unless every file the manifest names is there with its checksum: by its
+    stamp where that is unchanged, else by hashing it."""
     checksums = manifest.get("checksums")
     if not isinstance(checksums, dict):
         raise IndexUnavailable(f"{generation.name}: manifest.json holds no checksums; rebuild the index")
-    for name in dict.fromkeys([*CHECKSUMMED, *checksums]):
+    names = list(dict.fromkeys([*CHECKSUMMED, *checksums]))
+    for name in names:
         if not isinstance(name, str) or not CHECKSUMMED_NAME.fullmatch(name):
             raise IndexUnavailable(f"{generation.name}: manifest.json names a file {str(name)[:80]!r} outside "
                                    "the generation; rebuild the index")
-        path = generation / name
-        if not path.exists():
+        if not (generation / name).exists():
             raise IndexUnavailable(f"{generation.name}: {name} is missing; rebuild the index")
-        if file_sha256(path) != checksums.get(name):
-            raise IndexUnavailable(f"{generation.name}: {name} does not match its checksum (damaged); rebuild the index")
+    changed = changed_files(generation, manifest, names)
+    if changed:
+        raise IndexUnavailable(f"{generation.name}: {changed[0]} does not match its checksum (damaged); rebuild the index")
 
 
-def verify_files(generation: Path, manifest: dict, names: Iterable[str]) -> bool:
-    """Whether each of `names` is in `generation` with the checksum its manifest records."""
-    checksums = manifest.get("checksums")
-    if not isinstance(checksums, dict):
-        return False
-    return all(name in checksums and (generation / name).is_file() and file_sha256(generation / name) == checksums[name]
-               for name in names)
+def changed_files(generation: Path, manifest: dict, names: Iterable[str]) -> list[str]:
+    """Those of `names` (files of `generation`) that do not match the checksum its manifest records:
+    missing, not named there, or hashed to something else where their stamp changed."""
+    checksums = manifest.get("checksums") if isinstance(manifest.get("checksums"), dict) else {}
+    stamps = manifest.get("stamps") if isinstance(manifest.get("stamps"), dict) else {}
+    names = list(names)
+    missing = [name for name in names if name not in checksums or not (generation / name).is_file()]
+    present = [name for name in names if name not in missing]
+    unsure = [name for name in present if stamps.get(name) != file_stamp(generation / name)]
+    hashed = files_sha256(generation / name for name in unsure)
+    return missing + [name for name, digest in zip(unsure, hashed) if digest != checksums[name]]
 
 
 def load_vectors(generation: Path, manifest: dict) -> np.ndarray:
-    matrix = np.load(generation / "vectors.npy", allow_pickle=False)
+    """The passage vectors, memory-mapped: the pages are the page cache's, shared by every process."""
+    matrix = np.load(generation / "vectors.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
     expected = (manifest["passages"], manifest["dimension"])
     if matrix.shape != expected or matrix.dtype != np.float32:
         raise IndexUnavailable(f"{generation.name}: vectors.npy holds {matrix.shape} {matrix.dtype}, "
