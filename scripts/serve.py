@@ -26,12 +26,13 @@ from threadpoolctl import threadpool_limits
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
 
-from index.facade import Archive, ArchiveError, IndexUnavailable, LiveArchive, Settings, build, index_staleness
+from index.facade import Archive, ArchiveError, IndexUnavailable, LiveArchive, Settings, index_staleness
 from scripts.workers import PreforkServer
 from webapp import SECURITY_HEADERS, create_app
 
 log = logging.getLogger("archive.serve")
 ROOT = Path(__file__).resolve().parent.parent
+BUILD_COMMAND = [sys.executable, "-m", "scripts.cli", "build"]  # inherits the environment: ARCHIVE_* settings
 
 
 def parser(settings: Settings) -> argparse.ArgumentParser:
@@ -83,8 +84,7 @@ class BackgroundBuild:
 
     def __init__(self, reason: str, serving: str):
         log.info("serving %s while the index is built in the background: %s", serving, reason)
-        self.process = subprocess.Popen([sys.executable, "-m", "scripts.cli", "build"], cwd=ROOT,
-                                        stdin=subprocess.DEVNULL)
+        self.process = subprocess.Popen(BUILD_COMMAND, cwd=ROOT, stdin=subprocess.DEVNULL)
         self._owner = os.getpid()  # gunicorn's workers are forks of this process, and not its parent
         threading.Thread(target=self._report, name="background-build", daemon=True).start()
 
@@ -105,14 +105,16 @@ class BackgroundBuild:
 
 def open_or_build(settings: Settings, reason: str | None) -> tuple[LiveArchive, bool]:
     """The last good generation, opened, and whether it had to be built first because there was none
-    (ArchiveError if that build fails)."""
+    (ArchiveError if that build fails).  The build runs in a process of its own, so that the process
+    gunicorn forks has loaded no model and started no thread pools (they do not survive a fork)."""
     try:
         return LiveArchive(settings), False
     except IndexUnavailable as exc:
         if reason is None:
             raise
         print(f"no good index generation ({exc}); building the index: {reason}", file=sys.stderr, flush=True)
-        build(settings, show_progress=sys.stderr.isatty())
+        if subprocess.run(BUILD_COMMAND, cwd=ROOT, stdin=subprocess.DEVNULL).returncode != 0:
+            raise ArchiveError("the index could not be built (the build's messages are above)") from None
         return LiveArchive(settings), True
 
 

@@ -271,7 +271,7 @@ def test_a_damaged_generation_is_refused_and_the_last_good_one_keeps_serving(goo
         Archive.open(settings)
 
 
-def test_with_no_good_generation_the_server_does_not_start(good_index, tmp_path, monkeypatch, capsys):
+def test_with_no_good_generation_the_server_does_not_start(good_index, tmp_path, monkeypatch, capfd):
     """With no good generation to serve, scripts/run builds one first; when it cannot (here the
     archive holds nothing readable), it exits with both reasons instead of serving."""
     from scripts import serve
@@ -284,7 +284,7 @@ def test_with_no_good_generation_the_server_does_not_start(good_index, tmp_path,
     monkeypatch.delenv("ARCHIVE_MODEL", raising=False)
     monkeypatch.setattr(serve, "create_server", lambda *a, **k: pytest.fail("served a damaged index"))
     assert serve.main(["--port", "0"]) == 2
-    error = capsys.readouterr().err
+    error = capfd.readouterr().err  # the build runs in a process of its own
     assert ".seg is missing" in error and "error: no readable newsletter issue" in error, error
     with pytest.raises(IndexUnavailable):
         create_app(settings=settings)

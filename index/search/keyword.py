@@ -308,9 +308,10 @@ class KeywordIndex:
             return np.sort(self._ordinals[docnums]).astype(np.int64)
 
     def document_share(self, term: str) -> float:
-        """The share of passages whose text holds the analysed `term` (0.0 to 1.0)."""
+        """The share of passages whose text holds the analysed `term` (0.0 to 1.0); passages deleted by
+        an update, which Whoosh's document frequency still counts until segments merge, are not."""
         with self._reading():
-            return self._searcher.doc_frequency(FIELD, term) / max(1, len(self._lengths))
+            return self._fast.passages_holding(term) / max(1, len(self._lengths))
 
     def close(self) -> None:
         with self._lock:

@@ -138,6 +138,10 @@ class NumpyScorer:
             matched = found > 0
         return np.where(matched, scores, 0.0), matched
 
+    def passages_holding(self, text: str) -> int:
+        """How many live passages hold the analysed term `text`."""
+        return len(self._term(FIELD, text)[0])
+
     def _whoosh_matches(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray]:
         """Whoosh's own matcher for a node this module does not evaluate (a phrase), over its matches."""
         scores = np.zeros(self._count, dtype=np.float64)

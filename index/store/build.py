@@ -283,7 +283,8 @@ def _keyword_index(building: Path, corpus: Corpus, served: Served | None, change
 def complete_after_serving(store: Store, generation: Path, corpus: Corpus, report: BuildReport) -> None:
     """What an update leaves for after it is served, in a further generation (the rest copied): the
     series grouped again over all figures, and when the keyword index has gathered many deleted
-    documents or segments, the index merged into one segment."""
+    documents or segments, the index merged into one segment.  The update is served already, so a
+    failure here (a full disk, say) is a warning: the next build tries again."""
     manifest = read_manifest(generation)
     segments, documents, deleted = segment_health(generation / KEYWORD_DIR)
     compact = deleted > COMPACT_DELETED_SHARE * documents or segments > COMPACT_SEGMENTS
@@ -306,6 +307,11 @@ def complete_after_serving(store: Store, generation: Path, corpus: Corpus, repor
         manifest = {k: v for k, v in manifest.items() if k not in ("checksums", "stamps")}
         report.served_first = generation
         report.generation = store.commit(building, {**manifest, "series_complete": True}, kept)
+    except (OSError, ArchiveError) as exc:
+        store.discard(building)
+        _warn(f"{generation.name} is served; grouping its figure series or merging its keyword index "
+              f"failed ({exc}) and is left to the next build")
+        return
     except BaseException:
         store.discard(building)
         raise

@@ -28,6 +28,7 @@ from index.store.columns import Records, SortedLookup, Strings, open_array, writ
 
 DOCUMENTS_FILE = "documents.json"
 ISSUES_DIR, SECTIONS_DIR, PASSAGES_DIR = "issues", "sections", "passages"
+DOCUMENT_DIRS = (ISSUES_DIR, SECTIONS_DIR, PASSAGES_DIR)
 
 
 # --- records <-> JSON (issues and sections stored here, and the parse cache's entries) -------------

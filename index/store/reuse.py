@@ -10,8 +10,8 @@ for passages whose text did not change.  Besides them:
   headed by the sha256 of the rest, and one that does not match it is parsed again;
 - from the generation being served, when it was built by the same code and its files still match
   their checksums (`served_for`):
-  - with the same documents (documents.json and every passage column, byte for byte), its keyword
-    index and its figures whole;
+  - with the same documents (documents.json and every issue, section and passage column, byte for
+    byte), its keyword index and its figures whole;
   - with other documents, its keyword index, updated passage by passage, and its figures, taken for
     every passage whose text did not change (index.store.increments);
   figures and vectors only when it used the same model and embedding backend.
@@ -41,7 +41,7 @@ from pathlib import Path
 from index.ingest.catalog import Catalog
 from index.records import Corpus, ParsedIssue
 from index.search.keyword import LAYOUT_FILES
-from index.store.documents import DOCUMENTS_FILE, PASSAGES_DIR, corpus_from_json, corpus_to_json
+from index.store.documents import DOCUMENT_DIRS, DOCUMENTS_FILE, corpus_from_json, corpus_to_json
 from index.store.figure_files import FIGURE_VECTORS_FILE, FIGURES_DIR
 from index.store.generations import CHECKSUMMED_NAME, changed_files, file_sha256, files_sha256, generation_files
 
@@ -150,7 +150,7 @@ def served_for(previous: Path | None, previous_manifest: dict | None, manifest: 
     # The files its manifest names, not those on disk: a lost segment must stop the take-over.
     names = [name for name in checksums if isinstance(name, str) and CHECKSUMMED_NAME.fullmatch(name)]
     same_model = all(previous_manifest.get(key) == manifest[key] for key in ("model", "embedding_backend"))
-    wanted = (KEYWORD_DIR, PASSAGES_DIR, FIGURES_DIR) if same_model else (KEYWORD_DIR, PASSAGES_DIR)
+    wanted = (KEYWORD_DIR, *DOCUMENT_DIRS, FIGURES_DIR) if same_model else (KEYWORD_DIR, *DOCUMENT_DIRS)
     taken = [name for name in names if name.split("/")[0] in wanted]
     taken += [DOCUMENTS_FILE] + ([FIGURE_VECTORS_FILE, "vectors.npy"] if same_model else [])
     if not any(name.startswith(f"{KEYWORD_DIR}/") for name in taken) or changed_files(previous, previous_manifest, taken):
@@ -159,14 +159,16 @@ def served_for(previous: Path | None, previous_manifest: dict | None, manifest: 
 
 
 def same_documents(served: Served, building: Path) -> dict[str, str] | None:
-    """The checksums of the documents written into `building` when they are those of `served`, byte
-    for byte, else None."""
-    names = [name for name in generation_files(building)
-             if name == DOCUMENTS_FILE or name.startswith(f"{PASSAGES_DIR}/")]
+    """The checksums of the documents written into `building` (issues, sections and passages: figure
+    series depend on the issues' dates too) when they are those of `served`, byte for byte, else None."""
+    names = [name for name in generation_files(building) if _is_document(name)]
     checksums = dict(zip(names, files_sha256(building / name for name in names)))
-    earlier = {name: served.manifest["checksums"].get(name) for name in served.names
-               if name == DOCUMENTS_FILE or name.startswith(f"{PASSAGES_DIR}/")}
+    earlier = {name: served.manifest["checksums"].get(name) for name in served.names if _is_document(name)}
     return checksums if checksums == earlier else None
+
+
+def _is_document(name: str) -> bool:
+    return name == DOCUMENTS_FILE or name.split("/")[0] in DOCUMENT_DIRS
 
 
 def keyword_files_to_update(served: Served) -> list[str]:
