@@ -376,6 +376,22 @@ def test_a_fragmented_keyword_index_is_merged_after_the_update_is_served(setting
     assert results(settings) == results(fresh)
 
 
+def test_a_new_issue_date_alone_updates_and_groups_the_figure_series_again(settings):
+    """Passages unchanged, an issue's date changed: figure series order their points by date, so the
+    figures are not taken over whole as for the same documents."""
+    build(settings, show_progress=False)
+    (settings.archive_dir / "catalog.toml").write_text('["issues"."b.md"]\ndate = "2021-06-03"\n', encoding="utf-8")
+    report = build(settings, show_progress=False)
+    assert report.updated["keyword"] == {"removed": 0, "added": 0, "kept": 4}
+    assert report.served_first is not None  # the series were grouped again after the update was served
+    archive = Archive.open(settings)
+    try:
+        assert archive.issue("b").issue.date.iso == "2021-06-03"
+        assert all(figure.issue.date for figure in archive.figure_records() if figure.issue.id == "b")
+    finally:
+        archive.close()
+
+
 def test_a_catalog_change_is_parsed_again(settings):
     build(settings, show_progress=False)
     (settings.archive_dir / "catalog.toml").write_text('["issues"."a.txt"]\nnumber = 40\n', encoding="utf-8")
