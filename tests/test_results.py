@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 from index.facade import LIMITS, Archive, BadRequest, Filters
+from index.search.facets import FACET_VALUES, facet_counts
+from index.search.filters import FilterMasks, IssueDays
 from index.search.fusion import Fusion
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -170,6 +173,24 @@ def test_kyrgyzstan_chosen_then_kazakhstan_adds_what_its_count_said(corpus_archi
     overlap = {h.passage.id for h in every_hit(corpus_archive, "trafficking", filters=Filters(
         countries=("Kyrgyzstan",)))[1] if "Kazakhstan" in h.passage.countries}
     assert both.total == one.total + kazakhstan.total - len(overlap)
+
+
+def test_a_facet_lists_its_most_frequent_values_and_every_chosen_one():
+    """A result at 100,000 passages can span thousands of newsletter issues: the issue facet lists the
+    FACET_VALUES most frequent (ties: the earlier issue), and a chosen issue even when it is not among them."""
+    issues = 3 * FACET_VALUES
+    issue_of = np.repeat(np.arange(issues), np.arange(issues) % 7 + 1)  # issue n holds n % 7 + 1 passages
+    ids = [f"issue-{n:02d}" for n in range(issues)]
+    days = IssueDays(*(np.full(issues, value, dtype) for value, dtype in
+                       ((20210101, np.int32), (20210131, np.int32), (2021, np.int16))))
+    none = np.zeros(len(issue_of), dtype=np.uint8)
+    masks = FilterMasks(issue_of, ids, days, {issue_id: n for n, issue_id in enumerate(ids)}.get, none, none,
+                        none.astype(bool))
+    shown = np.ones(len(issue_of), dtype=bool)
+    most_frequent = sorted(range(issues), key=lambda n: (-(n % 7 + 1), n))[:FACET_VALUES]
+    assert facet_counts(masks, shown, Filters())["issue"] == {ids[n]: n % 7 + 1 for n in most_frequent}
+    chosen = facet_counts(masks, shown, Filters(issue_ids=("issue-00",)))["issue"]
+    assert chosen["issue-00"] == 1 and len(chosen) == FACET_VALUES + 1
 
 
 def test_a_value_left_out_stays_listed(corpus_archive: Archive):

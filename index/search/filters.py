@@ -176,21 +176,27 @@ class FilterMasks:
             return allowed
         return readable if allowed is None else allowed & readable
 
-    def count_by(self, facet: str, selected: np.ndarray) -> dict[str, int]:
+    def count_by(self, facet: str, selected: np.ndarray, limit: int | None = None) -> dict[str, int]:
         """How many `selected` passages (a bool per passage) fall in each year, country, newsletter
-        issue or language (`facet`), values with none left out."""
+        issue or language (`facet`), values with none left out; with `limit`, only that many of the
+        most frequent (ties: the earlier value)."""
         if facet == "year":
-            years, counts = np.unique(self._years[selected & (self._years > 0)], return_counts=True)
-            return {str(year): int(n) for year, n in zip(years, counts)}
-        if facet == "country":
+            values, counts = np.unique(self._years[selected & (self._years > 0)], return_counts=True)
+            names = [str(year) for year in values.tolist()]
+        elif facet == "country":
             held = self._countries[selected]
-            counts = {country: int(np.count_nonzero(held & (1 << n))) for n, country in enumerate(COUNTRIES)}
-            return {country: n for country, n in counts.items() if n}
-        if facet == "language":
-            codes, counts = np.unique(self._languages[selected], return_counts=True)
-            return {LANGUAGES[code]: int(n) for code, n in zip(codes, counts)}
-        counts = np.bincount(self._issue_of[selected], minlength=len(self._issue_ids))
-        return {self._issue_ids[n]: int(counts[n]) for n in np.flatnonzero(counts)}
+            counts = np.array([np.count_nonzero(held & (1 << n)) for n in range(len(COUNTRIES))], dtype=np.int64)
+            names = list(COUNTRIES)
+        elif facet == "language":
+            counts = np.bincount(self._languages[selected], minlength=len(LANGUAGES))
+            names = list(LANGUAGES)
+        else:
+            counts = np.bincount(self._issue_of[selected], minlength=len(self._issue_ids))
+            names = self._issue_ids
+        held = np.flatnonzero(counts)
+        if limit is not None and len(held) > limit:
+            held = held[np.lexsort((held, -counts[held]))[:limit]]
+        return {names[n]: int(counts[n]) for n in held.tolist()}
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:
         """True for the passages of other newsletter issues that are not boilerplate (contacts,

@@ -143,43 +143,58 @@ class NumpyScorer:
         return len(self._term(FIELD, text)[0])
 
     def _whoosh_matches(self, q: whoosh_query.Query, boost: float) -> tuple[np.ndarray, np.ndarray]:
-        """Whoosh's own matcher for a node this module does not evaluate (a phrase), over its matches."""
+        """Whoosh's own matcher for a node this module does not evaluate (a phrase), over its matches;
+        what it finds is cached as postings are (a search asks for a phrase twice: to rank, to match)."""
+        ordinals, node_scores = self._cached(("node", repr(q)), lambda: self._matched_by_whoosh(q))
         scores = np.zeros(self._count, dtype=np.float64)
         matched = np.zeros(self._count, dtype=bool)
+        scores[ordinals] = boost * node_scores
+        matched[ordinals] = True
+        return scores, matched
+
+    def _matched_by_whoosh(self, q: whoosh_query.Query) -> tuple[np.ndarray, np.ndarray]:
+        """(ordinals, scores) of the live passages Whoosh's matcher for `q` finds."""
+        found: list[tuple[int, float]] = []
         matcher = q.matcher(self._searcher, self._searcher.context())
         while matcher.is_active():
-            ordinal = self._ordinals[matcher.id()]
+            ordinal = int(self._ordinals[matcher.id()])
             if ordinal >= 0:
-                scores[ordinal] = boost * matcher.score()
-                matched[ordinal] = True
+                found.append((ordinal, matcher.score()))
             matcher.next()
-        return scores, matched
+        return (np.array([o for o, _ in found], dtype=np.int64),
+                np.array([score for _, score in found], dtype=np.float64))
 
     def _parameters(self, field: str) -> bm25.BM25Parameters:
         weighting = self._weighting
         return bm25.BM25Parameters(k1=weighting.K1, b=weighting._field_B.get(field, weighting.B))
 
     def _term(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
-        key = (field, text)
+        """(ordinals, frequencies) of the live passages holding the term."""
+        return self._cached((field, text), lambda: self._read_postings(field, text))
+
+    def _read_postings(self, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
+        reader = self._searcher.reader()
+        if (field, text) not in reader:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        pairs = list(reader.postings(field, text).items_as("weight"))
+        docnums = np.fromiter((d for d, _ in pairs), dtype=np.int64, count=len(pairs))
+        freqs = np.fromiter((w for _, w in pairs), dtype=np.float64, count=len(pairs))
+        docs = self._ordinals[docnums].astype(np.int64)
+        live = docs >= 0  # Whoosh leaves deleted documents out of postings; the layout agrees
+        return docs[live], freqs[live]
+
+    def _cached(self, key: tuple[str, str], compute) -> tuple[np.ndarray, np.ndarray]:
+        """A term's postings or a node's matches by `key`, computed once and kept in a bounded cache."""
         with self._lock:
             cached = self._postings.get(key)
             if cached is not None:
                 self._postings.move_to_end(key)
                 return cached
-        reader = self._searcher.reader()
-        if (field, text) in reader:
-            pairs = list(reader.postings(field, text).items_as("weight"))
-            docnums = np.fromiter((d for d, _ in pairs), dtype=np.int64, count=len(pairs))
-            freqs = np.fromiter((w for _, w in pairs), dtype=np.float64, count=len(pairs))
-            docs = self._ordinals[docnums].astype(np.int64)
-            live = docs >= 0  # Whoosh leaves deleted documents out of postings; the layout agrees
-            docs, freqs = docs[live], freqs[live]
-        else:
-            docs, freqs = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        found = compute()
         with self._lock:
-            self._postings[key] = (docs, freqs)
-            self._entries += len(docs)
+            self._postings[key] = found
+            self._entries += len(found[0])
             while self._entries > MAX_CACHED_POSTINGS and len(self._postings) > 1:
                 _, (old, _) = self._postings.popitem(last=False)
                 self._entries -= len(old)
-        return docs, freqs
+        return found
