@@ -105,12 +105,9 @@ def write_synthetic_archive(real: Sequence[IssueView], target: Path, passages: i
         lines = [header(numbers[day.year], day), ""]
         boilerplate: list[str] = []
         for _ in template:
-            section = rng.choice(all_sections)
-            lines += [f"## {section.title.upper()}", ""]
-            for shape in section.passages:
-                planned += 1
-                for count_ in shape:
-                    lines += [" ".join(rng.choice(pool) for _ in range(count_)), ""]
+            story, made_passages = _story_lines(rng.choice(all_sections), pool, rng)
+            lines += story
+            planned += made_passages
         for section in template:
             boilerplate += section.boilerplate
         if boilerplate:
@@ -119,6 +116,15 @@ def write_synthetic_archive(real: Sequence[IssueView], target: Path, passages: i
         (target / f"syn-{made:06d}.md").write_text("\n".join(lines), encoding="utf-8")
         made += 1
     return made
+
+
+def _story_lines(section: _SectionShape, pool: Sequence[str], rng: random.Random) -> tuple[list[str], int]:
+    """A story in the shape of `section`, its sentences drawn from `pool`: its lines, and its passages."""
+    lines = [f"## {section.title.upper()}", ""]
+    for shape in section.passages:
+        for count in shape:
+            lines += [" ".join(rng.choice(pool) for _ in range(count)), ""]
+    return lines, len(section.passages)
 
 
 def write_added_issue(real: Sequence[IssueView], path: Path, passages: int = 50, seed: int = 1) -> str:
@@ -131,12 +137,9 @@ def write_added_issue(real: Sequence[IssueView], path: Path, passages: int = 50,
     day = FIRST_DAY + timedelta(days=SPAN_DAYS + 30)
     lines, planned = [header(1, day), ""], 0
     while planned < passages:
-        section = rng.choice(sections)
-        lines += [f"## {section.title.upper()}", ""]
-        for shape in section.passages:
-            planned += 1
-            for count in shape:
-                lines += [" ".join(rng.choice(pool) for _ in range(count)), ""]
+        story, made_passages = _story_lines(rng.choice(sections), pool, rng)
+        lines += story
+        planned += made_passages
     path.write_text("\n".join(lines), encoding="utf-8")
     return path.stem
 
