@@ -12,10 +12,14 @@ waitress, which serves a single process (scripts/serve.py), has no process model
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import wsgi
+
+from webapp import SECURITY_HEADERS
 
 GRACEFUL_STOP_S = 10  # a stopped server finishes the requests in flight for at most this long
 REQUEST_TIMEOUT_S = 120  # a worker silent for this long (stuck) is restarted
@@ -30,6 +34,19 @@ class UnnamedResponse(wsgi.Response):
 
 
 wsgi.Response = UnnamedResponse  # gunicorn makes every response through this module's name
+
+
+def write_secured_error(sock, status: int, reason: str, message: str) -> None:
+    """gunicorn's own error answer (a request it cannot parse, a request line or headers too long),
+    which never reaches the app, with the app's security headers, as scripts/serve.py gives waitress's."""
+    body = (f"<html><head><title>{html.escape(reason)}</title></head>"
+            f"<body><h1>{html.escape(reason)}</h1>{html.escape(message)}</body></html>")
+    headers = "".join(f"{name}: {value}\r\n" for name, value in SECURITY_HEADERS.items())
+    util.write_nonblock(sock, (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: text/html\r\n"
+                               f"Content-Length: {len(body)}\r\n{headers}\r\n{body}").encode("latin-1"))
+
+
+util.write_error = write_secured_error  # gunicorn's workers answer their own errors through this name
 
 
 class PreforkServer(BaseApplication):

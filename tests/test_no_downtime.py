@@ -106,6 +106,17 @@ def _stderr(server: subprocess.Popen) -> str:
     return server.communicate(timeout=30)[1].decode(errors="replace")[-5000:]
 
 
+def _raw_answer(port: int, request: bytes) -> tuple[int, dict[str, str]]:
+    """The status and headers of the answer to `request`, sent as bytes (one the server itself refuses)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := connection.recv(65536)):
+            received += chunk
+    head = received.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    return int(head[0].split()[1]), {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:])}
+
+
 def _maps(pid: int, generation: Path) -> bool:
     """Whether process `pid` has files of `generation` mapped (it serves from them)."""
     return any(m.path.startswith(str(generation) + os.sep) for m in psutil.Process(pid).memory_maps())
@@ -154,6 +165,9 @@ def test_every_process_of_a_multi_process_server_switches_and_no_request_fails(a
             status, headers, body = get(port, "/api/search?q=solar+kettles&mode=keyword")
             assert status == 200 and json.loads(body)["hits"][0]["issue"]["id"] == "2023-03_issue4"
             assert "server" not in headers  # the site names no server, as with waitress
+        status, headers = _raw_answer(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 20_000 + b"\r\n\r\n")
+        assert status in (400, 431) and "nosniff" in headers.get("x-content-type-options", "") \
+            and "frame-ancestors 'none'" in headers.get("content-security-policy", "") and "server" not in headers
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
