@@ -181,22 +181,23 @@ class FilterMasks:
         issue or language (`facet`), values with none left out; with `limit`, only that many of the
         most frequent (ties: the earlier value)."""
         if facet == "year":
-            values, counts = np.unique(self._years[selected & (self._years > 0)], return_counts=True)
-            names = [str(year) for year in values.tolist()]
+            counts = np.bincount(self._years[selected].astype(np.int64))
+            counts[:1] = 0  # year 0: the undated, which no year counts
+            name: Callable[[int], str] = str
         elif facet == "country":
             held = self._countries[selected]
             counts = np.array([np.count_nonzero(held & (1 << n)) for n in range(len(COUNTRIES))], dtype=np.int64)
-            names = list(COUNTRIES)
+            name = COUNTRIES.__getitem__
         elif facet == "language":
             counts = np.bincount(self._languages[selected], minlength=len(LANGUAGES))
-            names = list(LANGUAGES)
+            name = LANGUAGES.__getitem__
         else:
             counts = np.bincount(self._issue_of[selected], minlength=len(self._issue_ids))
-            names = self._issue_ids
+            name = self._issue_ids.__getitem__
         held = np.flatnonzero(counts)
         if limit is not None and len(held) > limit:
             held = held[np.lexsort((held, -counts[held]))[:limit]]
-        return {names[n]: int(counts[n]) for n in held.tolist()}
+        return {name(n): int(counts[n]) for n in held.tolist()}
 
     def story_text_outside(self, issue_id: str) -> np.ndarray:
         """True for the passages of other newsletter issues that are not boilerplate (contacts,
