@@ -25,7 +25,7 @@ def relevance_order(ranked: Sequence[int], shown: np.ndarray, fallback: np.ndarr
     rest = shown.copy()
     rest[first] = False
     others = np.flatnonzero(rest)
-    others = others[np.lexsort((others, -fallback[others]))]
+    others = others[np.argsort(-fallback[others], kind="stable")]  # ties: the lower ordinal, as listed
     return np.concatenate([np.array(first, dtype=np.int64), others.astype(np.int64)])
 
 
@@ -47,12 +47,11 @@ def arrange(by_relevance: np.ndarray, match: np.ndarray, days: np.ndarray, stori
     undated = np.iinfo(np.int64).max
     dates = days[by_relevance]
     if sort == "newest":
-        when = np.where(dates > 0, -dates, undated)
+        ordered = by_relevance[np.argsort(np.where(dates > 0, -dates, undated), kind="stable")]
     elif sort == "oldest":
-        when = np.where(dates > 0, dates, undated)
+        ordered = by_relevance[np.argsort(np.where(dates > 0, dates, undated), kind="stable")]
     else:
-        when = np.zeros(len(by_relevance), dtype=np.int64)
-    ordered = by_relevance[np.lexsort((np.arange(len(by_relevance)), when))]
+        ordered = by_relevance
     if group == "passage":
         return Arranged(ordered, np.zeros(len(ordered), dtype=np.int64))
     story = stories[ordered]
