@@ -16,7 +16,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +53,7 @@ from index.search.query import uses_operators
 from index.search.query_dates import date_offer
 from index.search.related import Related, nearest_distinct, shared_countries, shared_names
 from index.search.results import SearchResult
-from index.search.semantic import SEMANTIC_MIN_SCORE, ranking_of
+from index.search.semantic import SEMANTIC_MIN_SCORE, in_background, ranking_of
 from index.search.snippets import Segment, paragraphs, snippet
 from index.search.suggest import Speller, corrected
 from index.store.add import AddRefused, AddReport, Arrival, check_files
@@ -67,6 +67,8 @@ from index.store.preview import preview_json
 from index.text.numbers import join_number_groups
 
 log = logging.getLogger(__name__)
+
+Cosines = Callable[[], np.ndarray]  # a query's cosines to every passage, as they are computed (in_background)
 
 __all__ = [
     "Archive", "LiveArchive", "Settings", "build", "add_files", "preview_files", "index_staleness", "embedder_for",
@@ -282,14 +284,15 @@ class Archive:
             if unknown:  # the caller's mistake, not an empty result
                 raise BadRequest(f"{name}: no newsletter issue with id {unknown[0][:100]!r}")
         allowed = self._masks.mask(filters)
-        cosines = None if mode == "keyword" else self.cosines(query)
+        cosines = None if mode == "keyword" else in_background(lambda: self.cosines(query))
+        fused = {f.ordinal: f for f in self.rank(query, mode, max(self.fusion.depth, offset + k), allowed, cosines)}
         candidates = self.candidates(query, mode, cosines)
         shown = candidates.shown if allowed is None else candidates.shown & allowed
-        fused = {f.ordinal: f for f in self.rank(query, mode, max(self.fusion.depth, offset + k), allowed, cosines)}
         arranged = arrange(relevance_order(list(fused), shown, candidates.fallback), candidates.match, self._days,
                            self._stories, sort, group)
         page = zip(arranged.ordinals[offset:offset + k].tolist(), arranged.more_in_story[offset:offset + k].tolist())
-        hits = tuple(self._search_hit(query, cosines, fused.get(o), o, bool(candidates.match[o]),
+        scan = None if cosines is None else cosines()
+        hits = tuple(self._search_hit(query, scan, fused.get(o), o, bool(candidates.match[o]),
                                       more if group == "story" else None) for o, more in page)
         counts = {"match": int(np.count_nonzero(candidates.match & shown)),
                   "related": int(np.count_nonzero(candidates.related & shown))}
@@ -298,10 +301,10 @@ class Archive:
                             date_offer(query, filters, lambda span: bool(self._masks.mask(span).any())))
 
     def rank(self, query: str, mode: str, depth: int, allowed: np.ndarray | None = None,
-             cosines: np.ndarray | None = None) -> list[Fused]:
+             cosines: Cosines | None = None) -> list[Fused]:
         """The mode's rankings fused, the first `depth` of each side read (the `allowed` passages of
         them); for a query that is a number, the passages holding a figure of that value come first.
-        `cosines`: the query's (see `cosines`), when they are at hand."""
+        `cosines` gives the query's (see `cosines`) where they are being computed already."""
         rankings = self._side_rankings(query, mode, depth, allowed, cosines)
         holders = self.figure_index.passages_holding(query, allowed)
         fused = self._fusion_for(query, mode).fuse(rankings)
@@ -325,15 +328,15 @@ class Archive:
         """The query's cosine similarity to every passage (the model embeds the query)."""
         return self._vectors @ self.embedder.encode([query])[0]
 
-    def candidates(self, query: str, mode: str, cosines: np.ndarray | None = None) -> Candidates:
+    def candidates(self, query: str, mode: str, cosines: Cosines | None = None) -> Candidates:
         """The passages `query` matches (passages holding the figure a number query names among them)
         and, outside keyword mode and for a query without operators, those related by meaning only."""
         match = self._keyword.matching(query, any_word=readable_share(query, self.reads) == 0)
         match[self.figure_index.passages_holding(query, None)] = True
         if mode == "keyword":
             return Candidates(match, np.zeros_like(match), self._keyword.scores(query))
-        cosines = self.cosines(query) if cosines is None else cosines
-        return Candidates(match, self._related_by_meaning(query, mode, cosines, match), cosines)
+        scan = self.cosines(query) if cosines is None else cosines()
+        return Candidates(match, self._related_by_meaning(query, mode, scan, match), scan)
 
     def _related_by_meaning(self, query: str, mode: str, cosines: np.ndarray, match: np.ndarray) -> np.ndarray:
         """The passages related to `query` by meaning only: none for a query with operators, nor in a
@@ -372,7 +375,7 @@ class Archive:
         return self._side_rankings(query, mode, depth, self._masks.mask(filters))
 
     def _side_rankings(self, query: str, mode: str, depth: int, allowed: np.ndarray | None,
-                       cosines: np.ndarray | None = None) -> dict[str, list[tuple[int, float]]]:
+                       cosines: Cosines | None = None) -> dict[str, list[tuple[int, float]]]:
         rankings = {}
         if mode in ("hybrid", "keyword"):
             rankings["keyword"] = self._keyword.search(query, depth, allowed)
@@ -385,7 +388,7 @@ class Archive:
             if len(excluded):  # "NOT x" holds for every side, not only for the keyword one
                 allowed = np.ones(len(self._passages), dtype=bool) if allowed is None else allowed.copy()
                 allowed[excluded] = False
-            rankings["semantic"] = ranking_of(self.cosines(query) if cosines is None else cosines, depth, allowed)
+            rankings["semantic"] = ranking_of(self.cosines(query) if cosines is None else cosines(), depth, allowed)
         return rankings
 
     def similar(self, passage_id: str, k: int = 10) -> list[Related]:

@@ -3,9 +3,28 @@ vector's neighbour is unrelated rather than a weak match."""
 
 from __future__ import annotations
 
+import functools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 SEMANTIC_MIN_SCORE = 0.15  # below this cosine a passage (or figure) is unrelated to the query, not a weak match
+SCAN_THREADS = 8  # semantic scans at once in one server process (as many as its request threads)
+
+
+def in_background(scan: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+    """`scan` started in another thread of this process; call the result to wait for what it returns.
+    For a query's cosines: embedding the query and multiplying every vector by it let go of the GIL,
+    so a search ranks its keyword side meanwhile, on the other core."""
+    return _threads(os.getpid()).submit(scan).result
+
+
+@functools.cache
+def _threads(pid: int) -> ThreadPoolExecutor:
+    """This process's scan threads (threads do not survive a fork: a forked server process has its own)."""
+    return ThreadPoolExecutor(max_workers=SCAN_THREADS, thread_name_prefix=f"semantic-scan-{pid}")
 
 
 def cosine_top(matrix: np.ndarray, query: np.ndarray, limit: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
