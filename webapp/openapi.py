@@ -159,7 +159,8 @@ SCHEMAS = {
         offset={"type": "integer", "minimum": 0}, hits={"type": "array", "items": ref("SearchHit")},
         facets=record("the passages shown by year, country, newsletter issue id and language; each value counted as if "
                       "chosen: with the other facets' filters and the dates, not its own facet's (a value "
-                      "chosen or left out is listed, with 0 when nothing else is left)",
+                      "chosen or left out is listed, with 0 when nothing else is left); besides years, the 20 most "
+                      "frequent values of each facet, and any chosen or left out",
                       year=COUNTS, country=COUNTS, issue=COUNTS, language=COUNTS),
         suggestion=nullable("string", description="the query with each word the archive does not hold spelt as "
                                                   "the archive's nearest word (did you mean); null when none"),
