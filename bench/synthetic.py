@@ -22,6 +22,8 @@ out close to N, not exactly N.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import shutil
 from collections.abc import Callable, Sequence
@@ -172,12 +174,18 @@ def real_archive(settings: Settings) -> Archive:
     return Archive.open(real)
 
 
+def source_digest(real: Sequence[IssueView]) -> str:
+    """A hash of what a synthetic archive is made from (the real issues as read), so that it is made
+    again when they read differently, but not when only the index's schema changes."""
+    return hashlib.sha256(json.dumps([view.to_json() for view in real], sort_keys=True).encode()).hexdigest()
+
+
 def synthetic_settings(settings: Settings, name: str, passages: int, log: Callable[[str], None]) -> Settings:
     """Settings of the synthetic archive `name` (written on first use, from the real archive that
     `settings` names) and its index directory."""
     real = real_archive(settings)
     try:
-        root = settings.cache_dir / "bench" / f"{name}-g{GENERATOR_VERSION}-{real.manifest['fingerprint'][:12]}"
+        root = settings.cache_dir / "bench" / f"{name}-g{GENERATOR_VERSION}-{source_digest(real.issues())[:12]}"
         archive = root / "archive"
         if not (root / "archive.done").exists():
             shutil.rmtree(archive, ignore_errors=True)
