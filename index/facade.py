@@ -166,8 +166,7 @@ class Archive:
                                   corpus.country_bits, corpus.language_codes, corpus.recurring)
         self._days = corpus.days.first_day_of(corpus.issue_of)
         self._stories = corpus.section_of
-        self._spelling = functools.cache(lambda: Speller([*corpus.passages.column("text"),
-                                                          *(s.title for s in corpus.sections)]))
+        self._spelling = functools.cache(lambda: Speller(corpus.words))  # decoded when first asked
         self.figure_index = FigureIndex(read_figure_tables(generation, manifest["dimension"]), corpus.passages,
                                         corpus.issues, corpus.issue_of, corpus.days, corpus.ordinal_of)
 

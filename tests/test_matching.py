@@ -11,7 +11,7 @@ from index.search.matching import MATCH_RULE, MatchRule, RelatedThreshold
 from index.search.ordering import arrange, rank_of, relevance_order
 from index.search.query import parse_query, uses_operators
 from index.search.query_dates import date_in_query
-from index.search.suggest import Speller, corrected
+from index.search.suggest import Speller, corrected, words_by_use
 
 # --- the match rule --------------------------------------------------------------------------------
 
@@ -98,8 +98,8 @@ def test_rank_of_a_passage_beyond_the_lists():
 
 # --- did you mean ----------------------------------------------------------------------------------
 
-SPELLER = Speller(["Victims of trafficking were assisted in Kyrgyzstan.", "Trafficking in persons.",
-                   "Migrants returned to Tajikistan.", "The national hotline 1899."])
+SPELLER = Speller(words_by_use(["Victims of trafficking were assisted in Kyrgyzstan.", "Trafficking in persons.",
+                                "Migrants returned to Tajikistan.", "The national hotline 1899."]))
 ARCHIVE_TERMS = {"victim", "traffick", "assist", "kyrgyzstan", "person", "migrant", "return", "tajikistan", "nation",
                  "hotlin", "1899"}
 
@@ -132,7 +132,7 @@ def test_no_suggestion(query):
 
 
 def test_of_words_as_near_the_most_used_wins():
-    speller = Speller(["migrant migrant migrant", "migrate"])
+    speller = Speller(words_by_use(["migrant migrant migrant", "migrate"]))
     assert speller.correction("migrat") == "migrant"  # one edit from both
 
 

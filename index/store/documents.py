@@ -2,6 +2,8 @@
 generation is opened (index.store.columns), so that opening reads none of them.
 
     documents.json            how many issues, sections and passages the columns hold
+    words                     the words of the passages and story titles, the most used first (did
+                              you mean, index.search.suggest), as a Strings column
     issues/                   each issue's JSON (Issue.to_json) as a string; its id's lookup order;
                               its first and last day and its year as numbers (index.search.filters.IssueDays)
     sections/                 each section's JSON as a string, and its issue's position
@@ -24,11 +26,13 @@ import numpy as np
 
 from index.records import Corpus, Issue, IssueDate, Passage, Section
 from index.search.filters import IssueDays, country_bits, language_codes
+from index.search.suggest import words_by_use
 from index.store.columns import Records, SortedLookup, Strings, open_array, write_array, write_records
 
 DOCUMENTS_FILE = "documents.json"
 ISSUES_DIR, SECTIONS_DIR, PASSAGES_DIR = "issues", "sections", "passages"
 DOCUMENT_DIRS = (ISSUES_DIR, SECTIONS_DIR, PASSAGES_DIR)
+WORDS = "words"
 
 
 # --- records <-> JSON (issues and sections stored here, and the parse cache's entries) -------------
@@ -111,6 +115,7 @@ def write_corpus(generation: Path, corpus: Corpus) -> None:
     write_array(passages / "section.position.npy",
                 np.array([section_position[p.section_id] for p in corpus.passages], np.int32))
     write_array(passages / "countries.bits.npy", np.array([country_bits(p.countries) for p in corpus.passages], np.uint8))
+    Strings.write(generation, WORDS, words_by_use([*(p.text for p in corpus.passages), *(s.title for s in corpus.sections)]))
     write_array(passages / "language.code.npy", np.array([language_codes([p.language])[0] for p in corpus.passages], np.uint8))
 
 
@@ -139,6 +144,7 @@ class StoredCorpus:
     section_of: np.ndarray  # int32: the position in `sections` of each passage's story
     country_bits: np.ndarray  # uint8: bit i set when the passage names COUNTRIES[i]
     language_codes: np.ndarray  # uint8: the position of the passage's language in LANGUAGES
+    words: Strings  # the archive's words, the most used first (index.search.suggest.words_by_use)
     recurring: np.ndarray  # bool
     issue_lookup: SortedLookup
     passage_lookup: SortedLookup
@@ -165,7 +171,8 @@ def read_corpus(generation: Path) -> StoredCorpus:
     section_issue = open_array(sections / "issue.position.npy")
     bits = open_array(passages / "countries.bits.npy")
     languages = open_array(passages / "language.code.npy")
-    for column in (issue_rows, issue_ids, section_rows):
+    words = Strings.open(generation, WORDS)
+    for column in (issue_rows, issue_ids, section_rows, words):
         column.check(generation.name)
     if ([len(issue_rows), len(issue_ids), len(days.first), len(days.last), len(days.year)] != [counts["issues"]] * 5
             or len(section_rows) != len(section_issue) or len(section_rows) != counts["sections"]
@@ -179,6 +186,6 @@ def read_corpus(generation: Path) -> StoredCorpus:
         raise ValueError("a passage names a section the generation does not hold")
     return StoredCorpus(
         JsonRows(issue_rows, _issue_from_json), tuple(issue_ids), days, JsonRows(section_rows, _section_from_json), records,
-        issue_of, section_of, bits, languages, records.column("recurring"), SortedLookup.open(issues, "id", issue_ids),
+        issue_of, section_of, bits, languages, words, records.column("recurring"), SortedLookup.open(issues, "id", issue_ids),
         SortedLookup.open(passages, "id", records.column("id")), Grouping(section_issue, counts["issues"]),
         Grouping(issue_of, counts["issues"]))
