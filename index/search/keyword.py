@@ -70,9 +70,9 @@ def build_keyword_index(directory: Path, passages: Sequence[Passage]) -> None:
 
 def update_keyword_index(directory: Path, passages: Sequence[Passage], removed: Iterable[str],
                          added: Iterable[int]) -> None:
-    """Bring the index in `directory` (an earlier corpus', its files linked there, never written to)
-    to `passages`: delete the documents of the passage ids `removed`, add the passages at the ordinals
-    `added`.  Whoosh writes a new segment and a new table of contents beside the linked files."""
+    """Bring the index in `directory` (a copy of an earlier corpus' index) to `passages`: delete the
+    documents of the passage ids `removed`, add the passages at the ordinals `added`.  Whoosh writes a
+    new segment and a new table of contents beside the files it had."""
     ix = whoosh_index.open_dir(str(directory))
     writer = ix.writer(limitmb=WRITER_LIMIT_MB, procs=WRITER_PROCS)
     for passage_id in removed:
@@ -114,16 +114,8 @@ def _write_layout(ix: whoosh_index.Index, directory: Path, passages: Sequence[Pa
         lengths = np.zeros(len(passages), dtype=np.float32)
         for docnum in live:
             lengths[ordinals[docnum]] = reader.doc_field_length(docnum, FIELD, 1)
-    _save(directory / LAYOUT_ORDINALS, ordinals)
-    _save(directory / LAYOUT_LENGTHS, lengths)
-
-
-def _save(path: Path, array: np.ndarray) -> None:
-    """Written beside, then renamed: `path` may be a link to an earlier generation's file."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with partial.open("wb") as handle:
-        np.save(handle, array, allow_pickle=False)
-    os.replace(partial, path)
+    np.save(directory / LAYOUT_ORDINALS, ordinals, allow_pickle=False)
+    np.save(directory / LAYOUT_LENGTHS, lengths, allow_pickle=False)
 
 
 class KeywordIndex:

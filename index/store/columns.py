@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from pathlib import Path
@@ -33,12 +32,9 @@ ARRAY_TYPES = {"int": np.int64, "float": np.float64, "bool": np.bool_}
 
 
 def write_array(path: Path, array: np.ndarray) -> None:
-    """`array` into `path`, written beside and renamed: `path` may be a link to an earlier generation's
-    file, which must not change."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with partial.open("wb") as handle:
-        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
-    os.replace(partial, path)
+    """`array` into `path`, a file of a generation being built (never one another generation holds:
+    index.store.reuse copies what it takes over)."""
+    np.save(path, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def open_array(path: Path) -> np.ndarray:

@@ -71,7 +71,7 @@ def files_sha256(paths: Iterable[Path]) -> list[str]:
 def file_stamp(path: Path) -> list[int]:
     """What changes when a file is written, truncated, replaced or copied: inode, size and modification
     time (ns).  A file whose stamp is the one recorded with its checksum has not changed.  (Not the
-    change time: a later build hard-links the file into its own generation, which changes only that.)"""
+    change time, which a change of owner or mode moves too.)"""
     stat = path.stat()
     return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
@@ -125,8 +125,8 @@ class Store:
 
     def commit(self, building: Path, manifest: dict, known: Mapping[str, str] | None = None) -> Path:
         """Seal a finished build: checksums and stamps into the manifest, rename into place, switch
-        CURRENT.  `known` gives the checksums of files linked from a generation whose stamps were
-        just found unchanged (index.store.reuse), which are not hashed again."""
+        CURRENT.  `known` gives the checksums of files copied from a generation and checked as they were
+        copied (index.store.reuse), which are not hashed again."""
         known = known or {}
         names = generation_files(building)
         stamps = {name: file_stamp(building / name) for name in names}
