@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from index.config import ROOT, Settings
-from index.records import Passage
 from index.facade import Archive, build
+from index.records import Passage
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -19,6 +19,39 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 CORPUS_DIR = ROOT / "archive"
 RUSSIAN_ISSUES = ROOT / "tests" / "fixtures" / "russian" / "issues"
 EVAL_QUERIES = ROOT.parent / "shared" / "eval" / "queries.jsonl"
+
+# Small newsletter issues that several test modules build archives from.
+TWO_STORY_ISSUE = """\
+IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
+
+WATER FOR BORDER VILLAGES
+
+IOM Tajikistan delivered clean drinking water to four villages near the border, where returning
+migrants and their families had waited for months for a working well.
+
+SCHOOL BOOKS IN OSH
+
+IOM Kyrgyzstan gave 2,450 school books to the children of labour migrants in Osh, so that they can
+keep up with their classes while their parents work abroad.
+"""
+
+ONE_STORY_ISSUE = """\
+IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
+
+WATER FOR BORDER VILLAGES
+
+IOM Tajikistan delivered clean drinking water to four villages near the border, where returning
+migrants and their families had waited for months for a working well.
+"""
+
+BEEKEEPING_ISSUE = """\
+Issue №7, 12 December 2022
+
+BEEKEEPING FOR RETURNEES
+
+IOM Kyrgyzstan gave beehives and training to 25 returning migrants in Naryn, so that they can earn a
+living from honey at home instead of leaving again for seasonal work abroad.
+"""
 
 
 @pytest.fixture(scope="session")

@@ -11,23 +11,16 @@ import json
 from pathlib import Path
 
 import pytest
-
+from conftest import BEEKEEPING_ISSUE as TEXT_ISSUE
+from conftest import ONE_STORY_ISSUE as OLD_ISSUE
 from conftest import write_issue
-from index.store import add as ingest
-from index.config import Settings
-from index.facade import AddRefused, Archive, add_files, build
-from index.store.generations import Store
-from scripts.cli import main
 from test_pdf import FOOTER, HEADER, TWO_PAGE_ISSUE, make_pdf
 
-OLD_ISSUE = """\
-IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
-
-WATER FOR BORDER VILLAGES
-
-IOM Tajikistan delivered clean drinking water to four villages near the border, where returning
-migrants and their families had waited for months for a working well.
-"""
+from index.config import Settings
+from index.facade import AddRefused, Archive, add_files, build
+from index.store import add as ingest
+from index.store.generations import Store
+from scripts.cli import main
 
 MARKDOWN_ISSUE = """\
 ## YOUTH FORUM IN ASHGABAT
@@ -39,16 +32,6 @@ On 5 October 2022 IOM Turkmenistan brought 60 young people to a forum on safe mi
 
 IOM Kazakhstan handed new scanners to the **Nur Zholy** border post, which checks 3,500 travellers a day.
 """
-
-TEXT_ISSUE = """\
-Issue №7, 12 December 2022
-
-BEEKEEPING FOR RETURNEES
-
-IOM Kyrgyzstan gave beehives and training to 25 returning migrants in Naryn, so that they can earn a
-living from honey at home instead of leaving again for seasonal work abroad.
-"""
-
 
 @pytest.fixture()
 def settings(tmp_path, monkeypatch) -> Settings:

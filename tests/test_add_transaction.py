@@ -24,21 +24,14 @@ import time
 from pathlib import Path
 
 import pytest
-
+from conftest import ONE_STORY_ISSUE as OLD_ISSUE
 from conftest import write_issue
+
 from index.config import ROOT, Settings
 from index.facade import Archive, add_files, build
 from index.store.generations import Store
 from scripts.cli import main
 
-OLD_ISSUE = """\
-IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
-
-WATER FOR BORDER VILLAGES
-
-IOM Tajikistan delivered clean drinking water to four villages near the border, where returning
-migrants and their families had waited for months for a working well.
-"""
 NEW_ISSUE = OLD_ISSUE.replace("four villages", "eleven villages").replace("a working well", "a solar pump")
 SECOND_ISSUE = """\
 Issue №7, 12 December 2022

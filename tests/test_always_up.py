@@ -22,35 +22,14 @@ import time
 from pathlib import Path
 
 import pytest
-
+from conftest import BEEKEEPING_ISSUE as NEW_ISSUE
+from conftest import TWO_STORY_ISSUE as OLD_ISSUE
 from conftest import copy_of_corpus, write_issue
+
 from index.config import ROOT, Settings
 from index.facade import Archive, build
 from index.store.generations import Store, read_manifest, verify_checksums
 from webapp import create_app
-
-OLD_ISSUE = """\
-IOM CENTRAL ASIA REGIONAL RESPONSE REPORT, ISSUE 4, 15/03/2021
-
-WATER FOR BORDER VILLAGES
-
-IOM Tajikistan delivered clean drinking water to four villages near the border, where returning
-migrants and their families had waited for months for a working well.
-
-SCHOOL BOOKS IN OSH
-
-IOM Kyrgyzstan gave 2,450 school books to the children of labour migrants in Osh, so that they can
-keep up with their classes while their parents work abroad.
-"""
-
-NEW_ISSUE = """\
-Issue №7, 12 December 2022
-
-BEEKEEPING FOR RETURNEES
-
-IOM Kyrgyzstan gave beehives and training to 25 returning migrants in Naryn, so that they can earn a
-living from honey at home instead of leaving again for seasonal work abroad.
-"""
 
 
 @pytest.fixture()
