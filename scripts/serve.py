@@ -72,8 +72,12 @@ class _SecuredChannel(HTTPChannel):
 
 def create_server(app, host: str, port: int, threads: int, **options):
     """A waitress server for `app` that names no server (no Server header) and answers its own
-    errors with the security headers.  Start it with `.run()`."""
-    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="", **options)
+    errors with the security headers.  Start it with `.run()`.  It waits on its sockets with poll(),
+    not select(), which fails once the process has 1024 files open: every mapped column of an open
+    index generation holds one (index.store.columns), and a switch keeps the old generation open
+    until its last request is done."""
+    server = waitress.create_server(app, host=host, port=port, threads=threads, ident="", asyncore_use_poll=True,
+                                    **options)
     server.channel_class = _SecuredChannel  # waitress makes each connection's channel from this
     return server
 
