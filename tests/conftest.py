@@ -80,6 +80,17 @@ def russian_archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
     archive.close()
 
 
+def built_archive(tmp_path_factory: pytest.TempPathFactory, name: str, files: dict[str, str]) -> Settings:
+    """Settings of a new archive holding `files` (file name -> text), its index built; `name` names
+    its folders."""
+    archive_dir = tmp_path_factory.mktemp(f"{name}-archive")
+    for file_name, text in files.items():
+        (archive_dir / file_name).write_text(text, encoding="utf-8")
+    settings = Settings(archive_dir=archive_dir, index_dir=tmp_path_factory.mktemp(f"{name}-index"), model=None)
+    build(settings, show_progress=False)
+    return settings
+
+
 def copy_of_corpus(directory: Path) -> Path:
     """`directory` holding a copy of the real archive (issues and catalog), for tests that change it."""
     shutil.copytree(CORPUS_DIR, directory, dirs_exist_ok=True)

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from index.config import ROOT
 from bench.synthetic import approximate_vectors, sentences, write_synthetic_archive
+from index.config import ROOT
 
 pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'
 

@@ -19,8 +19,8 @@ import waitress
 from flask import render_template
 
 from index.config import ROOT
-from index.records import Issue, IssueDate
 from index.facade import FigureRecord, FigureSeries
+from index.records import Issue, IssueDate
 from webapp import create_app
 from webapp.charts import series_chart
 

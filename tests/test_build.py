@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import copy_of_corpus, write_issue
-from index.ingest.catalog import CatalogError
+
 from index.config import Settings
 from index.errors import ArchiveError, IndexUnavailable
 from index.facade import Archive, FigureQuery, build, index_staleness
+from index.ingest.catalog import CatalogError
 from index.search.keyword import segment_health
 from index.store import generations
 from index.store.generations import SCHEMA_VERSION, Store, generation_name

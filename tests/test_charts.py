@@ -17,8 +17,8 @@ from html import unescape
 import pytest
 from flask import render_template
 
-from index.records import Issue, IssueDate
 from index.facade import FigureRecord, FigureSeries
+from index.records import Issue, IssueDate
 from webapp import create_app
 from webapp.charts import labels_note, series_chart, source_line
 

@@ -20,11 +20,11 @@ import pytest
 import rispy
 from bibtexparser.middlewares import LatexDecodingMiddleware
 
-from index.ingest.catalog import load_catalog
 from index.citation import acronyms_in, citation_fields, title_case
 from index.config import ROOT
-from index.records import Issue, IssueDate, Passage, Section
 from index.facade import Archive
+from index.ingest.catalog import load_catalog
+from index.records import Issue, IssueDate, Passage, Section
 from webapp import create_app
 from webapp.citations import FORMATS, as_text, render
 

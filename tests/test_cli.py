@@ -12,10 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import EVAL_QUERIES
-from index.config import ROOT
 from test_parsing import EXPECTED_TITLES
+
+from index.config import ROOT
 
 SCRIPT = ROOT / "scripts" / "archive"
 I000 = "000_01b647a0f58beec8"

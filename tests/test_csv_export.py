@@ -12,9 +12,10 @@ import csv
 import io
 
 import pytest
+from conftest import built_archive
 
 from index.config import Settings
-from index.facade import Archive, build
+from index.facade import Archive
 from scripts.cli import main
 from webapp import create_app
 
@@ -53,11 +54,7 @@ def assert_sentences_kept_as_text(rows: list[list[str]]) -> None:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    archive_dir = tmp_path_factory.mktemp("formula-archive")
-    (archive_dir / "formulas.md").write_text(FORMULA_ISSUE, encoding="utf-8")
-    settings = Settings(archive_dir=archive_dir, index_dir=tmp_path_factory.mktemp("formula-index"), model=None)
-    build(settings, show_progress=False)
-    return settings
+    return built_archive(tmp_path_factory, "formula", {"formulas.md": FORMULA_ISSUE})
 
 
 @pytest.fixture(scope="module")

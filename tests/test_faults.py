@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TWO_STORY_ISSUE as GOOD_ISSUE
+from conftest import built_archive
 from fpdf import FPDF
 
 from index.config import Settings
@@ -202,12 +203,7 @@ FAULTS: dict[str, tuple[Callable[[Path], object], str]] = {
 
 @pytest.fixture(scope="module")
 def good_index(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    archive_dir = tmp_path_factory.mktemp("faults-archive")
-    (archive_dir / "good.txt").write_text(GOOD_ISSUE, encoding="utf-8")
-    (archive_dir / "second.md").write_text(SECOND_ISSUE, encoding="utf-8")
-    settings = Settings(archive_dir=archive_dir, index_dir=tmp_path_factory.mktemp("faults-index"), model=None)
-    build(settings, show_progress=False)
-    return settings
+    return built_archive(tmp_path_factory, "faults", {"good.txt": GOOD_ISSUE, "second.md": SECOND_ISSUE})
 
 
 def copy_index(settings: Settings, target: Path) -> Settings:

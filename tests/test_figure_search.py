@@ -27,9 +27,8 @@ import pytest
 from conftest import write_issue
 from test_figures import CORPUS_FIGURES, F0, F2, F4
 
-from index.embed import models
-from index.store.figure_files import read_figure_tables
 from index.config import ROOT
+from index.embed import models
 from index.facade import (
     LIMITS,
     Archive,
@@ -42,6 +41,7 @@ from index.facade import (
     parse_figure_bound,
 )
 from index.figures.series import MAX_PARTNERS, SeriesCandidate, group_series, label_terms
+from index.store.figure_files import read_figure_tables
 
 NOVEMBER_2020, JULY_2020, AUGUST_2022 = F0.removesuffix(".txt"), F2.removesuffix(".txt"), F4.removesuffix(".txt")
 VULNERABLE_MIGRANTS = [(3186, "2020-07-10"), (7801, "2020-11")]

@@ -12,11 +12,11 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from index.ingest.catalog import load_catalog
 from index.config import ROOT
 from index.figures.extract import FigureMention, extract_figures, numbers_in
-from index.text.numbers import join_number_groups
+from index.ingest.catalog import load_catalog
 from index.ingest.reader import read_issue
+from index.text.numbers import join_number_groups
 
 ARCHIVE = ROOT / "archive"
 F0 = "000_01b647a0f58beec8.txt"  # November 2020, no header

@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
 from conftest import make_passage as passage
+
 from index.errors import BadRequest
 from index.eval.fts5 import Fts5Baseline, fts5_query
-
 
 TEXTS = [
     ("Border health", "Training on RING at points of entry for border guards."),  # 0

@@ -19,15 +19,15 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from conftest import built_archive
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from schemathesis.generation.modes import GenerationMode
 from schemathesis.checks import positive_data_acceptance
+from schemathesis.generation.modes import GenerationMode
 
-from index.ingest.catalog import Catalog
-from index.config import Settings
 from index.errors import ArchiveError, BadRequest
-from index.facade import LIMITS, Archive, build
+from index.facade import LIMITS, Archive
+from index.ingest.catalog import Catalog
 from index.ingest.reader import UnreadableFile, parse_issue, read_issue
 from webapp import create_app
 from webapp.openapi import openapi_document
@@ -125,12 +125,7 @@ OFFSET = st.one_of(st.integers(0, LIMITS.max_offset), st.integers(-5, 10**9))
 
 @pytest.fixture(scope="module")
 def fuzz_archive(tmp_path_factory: pytest.TempPathFactory) -> Archive:
-    archive_dir = tmp_path_factory.mktemp("fuzz-archive")
-    for name, text in FUZZ_ISSUES.items():
-        (archive_dir / name).write_text(text, encoding="utf-8")
-    settings = Settings(archive_dir=archive_dir, index_dir=tmp_path_factory.mktemp("fuzz-index"), model=None)
-    build(settings, show_progress=False)
-    archive = Archive.open(settings)
+    archive = Archive.open(built_archive(tmp_path_factory, "fuzz", FUZZ_ISSUES))
     yield archive
     archive.close()
 

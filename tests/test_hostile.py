@@ -25,13 +25,14 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
+from conftest import built_archive
+from loopback import get, served
 
 from index.config import ROOT, Settings
-from index.facade import Archive, build
+from index.facade import Archive
 from index.search import query as query_language
 from index.search.filters import MAX_QUERY_WORDS
 from index.search.query import MAX_NESTING
-from loopback import get, served
 from webapp import create_app
 from webapp.params import MAX_PARAMETERS
 
@@ -76,13 +77,8 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "xlink:href", "data"}
 
 @pytest.fixture(scope="module")
 def hostile_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    archive_dir = tmp_path_factory.mktemp("hostile-archive")
-    (archive_dir / "hostile.md").write_text(HOSTILE_ISSUE, encoding="utf-8")
-    (archive_dir / "plain.txt").write_text(PLAIN_ISSUE, encoding="utf-8")
-    (archive_dir / "catalog.toml").write_text(CATALOG, encoding="utf-8")
-    settings = Settings(archive_dir=archive_dir, index_dir=tmp_path_factory.mktemp("hostile-index"), model=None)
-    build(settings, show_progress=False)
-    return settings
+    return built_archive(tmp_path_factory, "hostile", {"hostile.md": HOSTILE_ISSUE, "plain.txt": PLAIN_ISSUE,
+                                                       "catalog.toml": CATALOG})
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,12 @@ import socket
 from dataclasses import replace
 
 import pytest
-
-from index.config import Settings
-from index.facade import Archive, build
+from conftest import built_archive
 from loopback import served
 from test_hostile import assert_safe_headers
+
+from index.config import Settings
+from index.facade import Archive
 from webapp import create_app
 
 ISSUE = """\
@@ -40,11 +41,7 @@ MALFORMED = ["x..y", "a" * 64 + ".example", "bad host", "example.org:99999", "ex
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    archive_dir = tmp_path_factory.mktemp("host-archive")
-    (archive_dir / "2021-03.txt").write_text(ISSUE, encoding="utf-8")
-    settings = Settings(archive_dir=archive_dir, index_dir=tmp_path_factory.mktemp("host-index"), model=None)
-    build(settings, show_progress=False)
-    return settings
+    return built_archive(tmp_path_factory, "host", {"2021-03.txt": ISSUE})
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import write_issue
+
+from index.config import EmbeddingSettings, Settings
 from index.embed import models
-from index.config import Settings
-from index.facade import Archive, build
-from index.config import EmbeddingSettings
 from index.embed.cache import VectorCache, embed_with_cache
 from index.embed.models import ModelSource, model_identity
+from index.facade import Archive, build
 
 ISSUE_A = """\
 WATER FOR BORDER VILLAGES

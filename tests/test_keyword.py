@@ -12,17 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import make_passage as passage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import index as whoosh_index
 
-from conftest import make_passage as passage
 from index.errors import IndexUnavailable
 from index.search.keyword import LAYOUT_ORDINALS, KeywordIndex, build_keyword_index, update_keyword_index
 from index.search.query import parse_query, query_terms
-from index.search.schema import SCHEMA
 from index.text.analysis import ANALYZER
-
 
 PASSAGES = [
     passage(0, "Border management", "IOM organised a training for border guards in Osh."),

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import pytest
 
-from index.ingest.catalog import Catalog
-from index.records import ParsedIssue
 from index.figures.extract import extract_figures
-from index.text.analysis import passage_terms
 from index.ingest.blocks import MAX_HEADING_CHARS
+from index.ingest.catalog import Catalog
 from index.ingest.passages import default_word_pieces
 from index.ingest.reader import parse_issue
+from index.records import ParsedIssue
+from index.text.analysis import passage_terms
 
 SIZE = 100_000
 DENSE = 20_000  # text that is all figures: each figure costs its own work (before: over 20 s for this size)

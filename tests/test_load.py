@@ -20,11 +20,11 @@ from collections import Counter
 from urllib.parse import urlencode
 
 import pytest
-
 from conftest import copy_of_corpus
+from loopback import served
+
 from index.config import Settings
 from index.facade import LiveArchive, build
-from loopback import served
 from webapp import create_app
 
 pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'

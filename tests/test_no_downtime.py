@@ -16,12 +16,12 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from conftest import copy_of_corpus, write_issue
+from loopback import get, served
+
 from index.config import ROOT, Settings
 from index.facade import Archive, LiveArchive, build
 from index.store.generations import Store
-from loopback import get, served
 from webapp import create_app
 
 pytestmark = pytest.mark.slow  # servers, subprocesses or many builds: run by CI, skipped by -m 'not slow'

@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS_DIR, write_issue
+
 from index.ingest.catalog import Catalog, CatalogError, load_catalog
 from index.ingest.countries import countries_in
-from index.text.numbers import join_number_groups
 from index.ingest.passages import MAX_WORDS, default_word_pieces
 from index.ingest.reader import UnreadableFile, decode, parse_issue, read_issue
+from index.text.numbers import join_number_groups
 
 I000 = "000_01b647a0f58beec8"
 I001 = "001_246ca7c614daeaee"

@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import write_issue
+
 from index.config import Settings
 from index.facade import AddRefused, Archive, add_files, build
-from index.store.reuse import ParseCache
 from index.store.generations import Store
+from index.store.reuse import ParseCache
 from scripts.cli import main
 
 ISSUE = """\

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from conftest import EVAL_QUERIES
+
 from index.eval.judged import evaluate_archive
+from index.facade import Archive, BadRequest, Filters, Related, SearchResult, UnknownId
 from index.records import COUNTRIES
 from index.text.numbers import join_number_groups
-from index.facade import Archive, BadRequest, Filters, Related, SearchResult, UnknownId
 
 I000 = "000_01b647a0f58beec8"
 I001 = "001_246ca7c614daeaee"
